@@ -1,0 +1,43 @@
+"""Sample files inside a project: sensor data as signed Edge Impulse CBOR, audio as 16-bit WAV."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+from studio.formats import edge_impulse, wav
+from studio.formats.errors import FormatError
+from studio.formats.sample import AUDIO, SampleHeader
+from studio.fsutil import atomic_writer
+
+EXTENSIONS = {"sensor": "cbor", "audio": "wav"}
+
+
+def write_sample_file(
+    path: Path, header: SampleHeader, chunks: Iterable[np.ndarray], key: bytes, wide: bool
+) -> None:
+    """Write atomically (temp, fsync, rename). ``chunks`` must hold ``header.frames`` rows."""
+    with atomic_writer(path) as f:
+        if header.kind == AUDIO:
+            wav.write_int16(f, round(header.frequency_hz), header.axes, header.frames, iter(chunks))
+        else:
+            edge_impulse.write_document(f, header, chunks, "cbor", key, wide=wide)
+
+
+def read_sample_file(path: Path, kind: str, key: bytes | None = None) -> tuple[SampleHeader, np.ndarray]:
+    """Whole-file read: sensor values as float64 (frames, axes), audio as int16 (frames, channels)."""
+    if kind == AUDIO:
+        with open(path, "rb") as f:
+            info = wav.read_info(f, path.stat().st_size)
+            if info.encoding != "pcm" or info.bits != 16:
+                raise FormatError(f"project audio must be 16-bit PCM, found {info.describe()}")
+            blocks = list(wav.iter_int16(f, info, block_frames=max(info.frames, 1)))
+        values = blocks[0] if blocks else np.zeros((0, info.channels), np.int16)
+        from studio.formats.sample import audio_sensors
+
+        header = SampleHeader(AUDIO, audio_sensors(info.channels), 1000.0 / info.rate, info.frames)
+        return header, values
+    doc = edge_impulse.parse_document(path.read_bytes(), "cbor", key)
+    return doc.header, doc.values
