@@ -6,6 +6,7 @@ import argparse
 
 from studio.boards import BoardError, load_boards
 from studio.cli.common import CommandError, emit_json
+from studio.text import oneline
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -32,5 +33,6 @@ def cmd_boards(args: argparse.Namespace) -> int:
     for b in boards:
         mhz = f"{b.clock_mhz:g}" if b.clock_mhz else "-"
         sensors = ", ".join(b.sensors.get("imu", []) + b.sensors.get("microphone", [])) or "-"
-        print(f"{b.id:<26} {b.name:<40} {b.core:<13} {mhz:>5} {_size(b.flash_kb):>7} {_size(b.ram_kb):>7}  {sensors}")
+        print(f"{b.id:<26} {oneline(b.name, 40):<40} {b.core:<13} {mhz:>5} {_size(b.flash_kb):>7} "
+              f"{_size(b.ram_kb):>7}  {oneline(sensors, 60)}")
     return 0
