@@ -41,7 +41,10 @@ def _split(line: str, delimiter: str | None) -> list[str]:
     if delimiter is None:
         return line.split()
     if '"' in line:
-        return next(csv.reader([line], delimiter=delimiter))
+        try:
+            return next(csv.reader([line.replace("\r", "")], delimiter=delimiter))
+        except csv.Error as e:
+            raise FormatError(f"malformed quoting ({e})") from None
     return line.split(delimiter)
 
 

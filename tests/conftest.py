@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import os
+import shutil
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hypothesis import HealthCheck, settings
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+# a loaded 2-core machine must not turn slow examples into failures: timing lives in benchmarks/
+settings.register_profile("studio", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("studio")
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+
+
+@pytest.fixture
+def project(tmp_path):
+    from studio.project import Project
+
+    p = Project.create(tmp_path / "proj", "Test project")
+    yield p
+    p.close()
+
+
+def run_cli(*args: str, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    """The real command, in a fresh interpreter."""
+    return subprocess.run([sys.executable, "-m", "studio", *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd, timeout=timeout)
+
+
+def write_wav_raw(path: Path, data: bytes, rate: int = 16000, channels: int = 1, bits: int = 16,
+                  tag: int = 1, data_size: int | None = None) -> Path:
+    """A WAV written byte by byte (independent of the code under test)."""
+    block = channels * bits // 8
+    size = len(data) if data_size is None else data_size
+    fmt = struct.pack("<HHIIHH", tag, channels, rate, rate * block, block, bits)
+    path.write_bytes(b"RIFF" + struct.pack("<I", 36 + size) + b"WAVE" + b"fmt " + struct.pack("<I", 16) + fmt
+                     + b"data" + struct.pack("<I", size) + data)
+    return path
+
+
+def tone(n: int = 16000, freq: float = 440.0, rate: int = 16000, amp: int = 12000) -> np.ndarray:
+    return (amp * np.sin(2 * np.pi * freq * np.arange(n) / rate)).astype(np.int16)
+
+
+def have(tool: str) -> bool:
+    return shutil.which(tool) is not None
