@@ -21,7 +21,7 @@ import numpy as np
 from studio.formats.errors import FormatError
 from studio.formats.sample import SENSOR, SampleHeader, Sensor
 
-BLOCK_BYTES = 4 << 20
+BLOCK_BYTES = 1 << 20
 TIMESTAMP = "timestamp"
 _UNITS = re.compile(r"^(.*?)\s*[\(\[]([^\)\]]*)[\)\]]$")
 
