@@ -192,10 +192,10 @@ def test_recovery_removes_leftovers_and_finds_renamed_files(project):
     project.close()
     p = Project.open(project.path)
     notes = " | ".join(p.recovery_notes)
-    assert "unfinished" in notes and "unindexed" in notes and "found again" in notes and "missing" in notes
+    assert "unfinished" in notes and "unindexed" in notes and "rename undone" in notes and "missing" in notes
     assert [s.id for s in p.samples()] == [a.id, c.id]
-    assert p.get(a.id).file == f"data/testing/other.{a.uid}.cbor"
-    assert sorted(x.name for x in data.iterdir()) == [project.path.joinpath(c.file).name]
+    assert p.get(a.id).file == a.file and p.get(a.id).category == "training"
+    assert sorted(x.name for x in data.iterdir()) == sorted(project.path.joinpath(x.file).name for x in (a, c))
     assert p.integrity_problems() == []
     p.close()
 

@@ -7,8 +7,8 @@ reads the label from the name before the first dot). The index is the truth; nam
 Crash safety: files are written to a temp name, fsynced and renamed; the index row comes
 last. Writers hold an exclusive ``flock`` on ``.lock`` from the first file to the commit. On
 open, with that lock, leftovers are repaired: temp files and files no row knows are removed
-(an interrupted import), a row whose file was renamed is pointed at it again by its uid (an
-interrupted relabel or move), a row whose file is gone is dropped and reported.
+(an interrupted import or delete), a file renamed by a relabel or move that did not commit is
+renamed back (found by its uid), a row whose file is gone is dropped and reported.
 """
 
 from __future__ import annotations
@@ -226,8 +226,9 @@ class Project:
                     if (self.path / r["file"]).is_file():
                         continue
                     if r["uid"] in on_disk:
-                        self._db.execute("UPDATE samples SET file=? WHERE id=?", (on_disk[r["uid"]], r["id"]))
-                        notes.append(f"sample {r['id']}: file found again at {on_disk[r['uid']]}")
+                        # a relabel or move died between its renames and its commit: undo the rename
+                        os.replace(self.path / on_disk[r["uid"]], self.path / r["file"])
+                        notes.append(f"sample {r['id']}: interrupted rename undone ({on_disk[r['uid']]})")
                     else:
                         self._db.execute("DELETE FROM samples WHERE id=?", (r["id"],))
                         notes.append(f"sample {r['id']}: file {r['file']} is missing; removed from the index")
@@ -239,6 +240,8 @@ class Project:
                 if uid not in known:
                     (self.path / rel).unlink(missing_ok=True)
                     notes.append(f"removed unindexed file {rel}")
+            for cat in CATEGORIES:
+                fsync_dir(self.path / DATA_DIR / cat)
         self.recovery_notes = notes
         return notes
 
