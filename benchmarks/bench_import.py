@@ -103,7 +103,7 @@ def main() -> int:
         r = run_case(work, "json", work / "json")
         rows.append(("Edge Impulse JSON", f"{args.samples} files", size, r, r["imported"] / r["seconds"], "files/s"))
 
-        for label, seconds in (("WAV 16 kHz", int(600)), ("WAV 16 kHz", int(3600 * args.hours))):
+        for label, seconds in (("WAV 16 kHz", 600), ("WAV 16 kHz", int(3600 * args.hours))):
             src = work / f"wav{seconds}"
             src.mkdir()
             size = make_wav(src / "long.wav", seconds)

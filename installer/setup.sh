@@ -16,6 +16,8 @@ for arg in "$@"; do
 done
 
 DEB_PACKAGES=(
+  # Python 3.11 with venv (Debian 12's python3 is 3.11)
+  python3 python3-venv
   # Qt runtime
   libegl1 libgl1 libx11-6 libdbus-1-3 libfontconfig1 libfreetype6 libglib2.0-0 libxkbcommon0
   libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxkbcommon-x11-0 fonts-dejavu-core

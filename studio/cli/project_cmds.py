@@ -151,39 +151,33 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_label(args: argparse.Namespace) -> int:
+def _edit(args: argparse.Namespace, action, done: str) -> int:
+    """Run one editing operation on an opened project and report how many samples it touched."""
     with open_project(args.dir) as project:
-        n = project.relabel(ids_arg(args.ids), args.label)
-    print(f"relabelled {n} sample(s)")
+        n = action(project)
+    print(done.format(n=n))
     return 0
+
+
+def cmd_label(args: argparse.Namespace) -> int:
+    return _edit(args, lambda p: p.relabel(ids_arg(args.ids), args.label), "relabelled {n} sample(s)")
 
 
 def cmd_rename_label(args: argparse.Namespace) -> int:
-    with open_project(args.dir) as project:
-        n = project.rename_label(args.old, args.new)
-    print(f"renamed label on {n} sample(s)")
-    return 0
+    return _edit(args, lambda p: p.rename_label(args.old, args.new), "renamed label on {n} sample(s)")
 
 
 def cmd_move(args: argparse.Namespace) -> int:
-    with open_project(args.dir) as project:
-        n = project.move(ids_arg(args.ids), args.to)
-    print(f"moved {n} sample(s) to {args.to}")
-    return 0
+    return _edit(args, lambda p: p.move(ids_arg(args.ids), args.to), f"moved {{n}} sample(s) to {args.to}")
 
 
 def cmd_enable(args: argparse.Namespace) -> int:
-    with open_project(args.dir) as project:
-        n = project.set_enabled(ids_arg(args.ids), args.flag)
-    print(f"{'enabled' if args.flag else 'disabled'} {n} sample(s)")
-    return 0
+    word = "enabled" if args.flag else "disabled"
+    return _edit(args, lambda p: p.set_enabled(ids_arg(args.ids), args.flag), word + " {n} sample(s)")
 
 
 def cmd_delete(args: argparse.Namespace) -> int:
-    with open_project(args.dir) as project:
-        n = project.delete(ids_arg(args.ids))
-    print(f"deleted {n} sample(s)")
-    return 0
+    return _edit(args, lambda p: p.delete(ids_arg(args.ids)), "deleted {n} sample(s)")
 
 
 def cmd_crop(args: argparse.Namespace) -> int:

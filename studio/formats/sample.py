@@ -21,8 +21,23 @@ class Sensor:
         return {"name": self.name, "units": self.units}
 
 
+class Timed:
+    """Derived timing of anything with ``interval_ms`` and ``frames``."""
+
+    interval_ms: float
+    frames: int
+
+    @property
+    def frequency_hz(self) -> float:
+        return 1000.0 / self.interval_ms
+
+    @property
+    def duration_ms(self) -> float:
+        return self.frames * self.interval_ms
+
+
 @dataclass
-class SampleHeader:
+class SampleHeader(Timed):
     """Everything about a sample but its values.
 
     ``interval_ms`` is the time between frames (1000 / sampling frequency). For audio the
@@ -40,14 +55,6 @@ class SampleHeader:
     @property
     def axes(self) -> int:
         return len(self.sensors)
-
-    @property
-    def frequency_hz(self) -> float:
-        return 1000.0 / self.interval_ms
-
-    @property
-    def duration_ms(self) -> float:
-        return self.frames * self.interval_ms
 
 
 def audio_sensors(channels: int) -> list[Sensor]:

@@ -9,7 +9,7 @@ import numpy as np
 
 from studio.formats import edge_impulse, wav
 from studio.formats.errors import FormatError
-from studio.formats.sample import AUDIO, SampleHeader
+from studio.formats.sample import AUDIO, SampleHeader, audio_sensors
 from studio.fsutil import atomic_writer
 
 EXTENSIONS = {"sensor": "cbor", "audio": "wav"}
@@ -35,8 +35,6 @@ def read_sample_file(path: Path, kind: str, key: bytes | None = None) -> tuple[S
                 raise FormatError(f"project audio must be 16-bit PCM, found {info.describe()}")
             blocks = list(wav.iter_int16(f, info, block_frames=max(info.frames, 1)))
         values = blocks[0] if blocks else np.zeros((0, info.channels), np.int16)
-        from studio.formats.sample import audio_sensors
-
         header = SampleHeader(AUDIO, audio_sensors(info.channels), 1000.0 / info.rate, info.frames)
         return header, values
     doc = edge_impulse.parse_document(path.read_bytes(), "cbor", key)

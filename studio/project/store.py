@@ -30,7 +30,7 @@ import numpy as np
 
 from studio.formats.edge_impulse import fits_float32
 from studio.formats.errors import FormatError
-from studio.formats.sample import AUDIO, SampleHeader, Sensor, content_hash
+from studio.formats.sample import AUDIO, SampleHeader, Sensor, Timed, content_hash
 from studio.fsutil import TMP_PREFIX, fsync_dir
 from studio.project import index
 from studio.project.config import CONFIG_FILE, ProjectConfig, load_config, save_config
@@ -45,7 +45,7 @@ TEST_SHARE = 0.2
 
 
 @dataclass(frozen=True)
-class Sample:
+class Sample(Timed):
     id: int
     uid: str
     name: str
@@ -62,14 +62,6 @@ class Sample:
     enabled: bool
     crop_start: int | None
     crop_end: int | None
-
-    @property
-    def frequency_hz(self) -> float:
-        return 1000.0 / self.interval_ms
-
-    @property
-    def duration_ms(self) -> float:
-        return self.frames * self.interval_ms
 
     def as_dict(self) -> dict[str, Any]:
         d = {k: getattr(self, k) for k in index.COLUMNS}
@@ -358,15 +350,21 @@ class Project:
 
         An interruption between the renames and the commit is repaired by :meth:`recover`."""
         with self._exclusive():
-            moves = []
-            for s, label, cat in changes:
-                new_rel = f"{DATA_DIR}/{cat}/{file_slug(label)}.{s.uid}.{EXTENSIONS[s.kind]}"
-                if new_rel != s.file:
-                    os.replace(self.path / s.file, self.path / new_rel)
-                moves.append((label, cat, new_rel, s.id))
-            for cat in CATEGORIES:
-                fsync_dir(self.path / DATA_DIR / cat)
-            self._transaction("UPDATE samples SET label=?, category=?, file=? WHERE id=?", moves)
+            moves, renamed = [], []
+            try:
+                for s, label, cat in changes:
+                    new_rel = f"{DATA_DIR}/{cat}/{file_slug(label)}.{s.uid}.{EXTENSIONS[s.kind]}"
+                    if new_rel != s.file:
+                        os.replace(self.path / s.file, self.path / new_rel)
+                        renamed.append((s.file, new_rel))
+                    moves.append((label, cat, new_rel, s.id))
+                for cat in CATEGORIES:
+                    fsync_dir(self.path / DATA_DIR / cat)
+                self._transaction("UPDATE samples SET label=?, category=?, file=? WHERE id=?", moves)
+            except Exception:
+                for old_rel, new_rel in reversed(renamed):
+                    os.replace(self.path / new_rel, self.path / old_rel)
+                raise
 
     def _transaction(self, sql: str, rows: list[tuple]) -> None:
         with self._mutex:
