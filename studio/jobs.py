@@ -29,6 +29,8 @@ class ProgressLike(Protocol):
 
     def check(self) -> None: ...
 
+    def span(self, start: float, end: float) -> ProgressLike: ...
+
 
 @dataclass(frozen=True)
 class ProgressEvent:

@@ -108,7 +108,7 @@ def run(params: ImportParams, progress: ProgressLike) -> ImportReport:
             if progress.cancelled:
                 report.cancelled = True
                 break
-            span = _span(progress, n, len(files))
+            span = progress.span(n / len(files), (n + 1) / len(files))
             span.update(0.0, f"importing {path.name} ({n + 1}/{len(files)})")
             try:
                 item = _import_one(project, path, fmt, params, key, category, span)
@@ -125,11 +125,6 @@ def run(params: ImportParams, progress: ProgressLike) -> ImportReport:
             progress.partial(item)
         progress.update(1.0, f"imported {len(report.imported)}, refused {len(report.refused)}")
     return report
-
-
-def _span(progress: ProgressLike, n: int, total: int) -> ProgressLike:
-    span = getattr(progress, "span", None)
-    return span(n / total, (n + 1) / total) if span and total else progress
 
 
 def _import_one(project: Project, path: Path, fmt: str, params: ImportParams, key: bytes | None,

@@ -17,7 +17,7 @@ import numpy as np
 
 from studio.formats import csvfile, edge_impulse, wav
 from studio.formats.errors import FormatError
-from studio.formats.sample import AUDIO, SENSOR, ContentHasher, SampleHeader, audio_sensors
+from studio.formats.sample import AUDIO, SENSOR, ContentHasher, SampleHeader, audio_sensors, content_hash
 from studio.jobs import ProgressLike
 
 SUFFIXES = {".csv": "csv", ".wav": "wav", ".json": "json", ".cbor": "cbor"}
@@ -64,10 +64,8 @@ def _prepare_document(path: Path, fmt: str, key: bytes | None) -> Prepared:
         notes.append(f"audio at {round(rate)} Hz stored as 16-bit WAV")
     if doc.alg == "HS256" and not doc.signature_verified:
         notes.append("HS256 signature not verified (no --hmac-key)")
-    hasher = ContentHasher(header.kind)
-    hasher.update(values)
     wide = header.kind == SENSOR and not edge_impulse.fits_float32(values)
-    return Prepared(header, hasher.hexdigest(header.sensors, header.interval_ms), wide, lambda: iter([values]), notes)
+    return Prepared(header, content_hash(header, values), wide, lambda: iter([values]), notes)
 
 
 def _prepare_wav(path: Path, progress: ProgressLike) -> Prepared:
