@@ -202,13 +202,11 @@ class Project:
                 folder = self.path / DATA_DIR / cat
                 for entry in os.scandir(folder):
                     rel = f"{DATA_DIR}/{cat}/{entry.name}"
-                    uid = _uid_of(entry.name)
-                    if entry.name.startswith(TMP_PREFIX) or not entry.is_file() or uid is None:
-                        if entry.name.startswith(TMP_PREFIX):
-                            os.unlink(entry.path)
-                            notes.append(f"removed unfinished file {rel}")
-                        continue
-                    on_disk[uid] = rel
+                    if entry.name.startswith(TMP_PREFIX):
+                        os.unlink(entry.path)
+                        notes.append(f"removed unfinished file {rel}")
+                    elif entry.is_file() and (uid := _uid_of(entry.name)) is not None:
+                        on_disk[uid] = rel
             rows = self._db.execute("SELECT id, uid, file FROM samples").fetchall()
             known = set()
             self._db.execute("BEGIN IMMEDIATE")
