@@ -5,6 +5,7 @@ import shutil
 import struct
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -53,3 +54,34 @@ def tone(n: int = 16000, freq: float = 440.0, rate: int = 16000, amp: int = 1200
 
 def have(tool: str) -> bool:
     return shutil.which(tool) is not None
+
+
+@pytest.fixture(scope="session")
+def pulse(tmp_path_factory):
+    """A real PulseAudio server with a null sink whose monitor is the default source.
+
+    Yields the environment a child process needs to use it (sounddevice reads it at import)."""
+    if not (have("pulseaudio") and have("paplay") and have("pactl")):
+        pytest.skip("pulseaudio, paplay or pactl is not installed (installer/setup.sh installs them)")
+    home = tmp_path_factory.mktemp("pulse")
+    run = home / "run"
+    run.mkdir(mode=0o700)
+    env = dict(os.environ, HOME=str(home), XDG_RUNTIME_DIR=str(run))
+    env.pop("PULSE_SERVER", None)
+    server = subprocess.Popen(
+        ["pulseaudio", "-n", "--daemonize=no", "--exit-idle-time=-1", "--disallow-exit",
+         "-L", "module-native-protocol-unix", "-L", "module-null-sink sink_name=vsink rate=16000 channels=1"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            if subprocess.run(["pactl", "info"], env=env, capture_output=True).returncode == 0:
+                break
+            time.sleep(0.05)
+        else:
+            pytest.fail("PulseAudio did not start")
+        subprocess.run(["pactl", "set-default-source", "vsink.monitor"], env=env, check=True)
+        subprocess.run(["pactl", "set-default-sink", "vsink"], env=env, check=True)
+        yield env
+    finally:
+        server.terminate()
+        server.wait(10)

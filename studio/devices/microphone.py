@@ -15,6 +15,8 @@ def load_sounddevice():
         import sounddevice
     except OSError as e:  # raised at import when libportaudio is absent
         raise DeviceError(f"microphone: PortAudio is not installed ({e}); install libportaudio2") from None
+    except ImportError:
+        raise DeviceError("microphone: the sounddevice package is not installed") from None
     return sounddevice
 
 
