@@ -9,9 +9,17 @@ from conftest import run_cli, tone, write_wav_raw
 from test_edge_impulse import VALUES, make_doc, sign_json
 
 
-def test_no_arguments_prints_help():
+def test_help_lists_the_commands():
+    out = run_cli("--help")
+    assert out.returncode == 0 and "import" in out.stdout and "capture" in out.stdout
+
+
+def test_without_a_display_the_app_says_so_in_one_line(monkeypatch):
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.delenv("QT_QPA_PLATFORM", raising=False)
     out = run_cli()
-    assert out.returncode == 0 and "import" in out.stdout
+    assert out.returncode == 1 and out.stderr.startswith("tinyml-studio: error: no display")
 
 
 def test_full_flow_new_import_info_label_split_export(tmp_path):

@@ -249,3 +249,17 @@ def test_unknown_config_keys_survive_a_save(tmp_path):
         p2.save_config()
     saved = json.loads(path.read_text())
     assert saved["future_feature"] == {"x": 1} and saved["settings"]["impulse"]["window_ms"] == 1000
+
+
+def test_restore_brings_a_deleted_sample_back_with_its_id(project):
+    a = add(project, "idle", 1)
+    b = add(project, "wave", 2)
+    project.crop(b.id, 5, 50)
+    project.set_enabled([b.id], False)
+    kept = project.get(b.id)
+    values = project.read(kept, cropped=False)
+    project.delete([b.id])
+    back = project.restore(kept, values)
+    assert back == kept
+    np.testing.assert_array_equal(project.read(back), motion(2)[5:50])
+    assert [s.id for s in project.samples()] == [a.id, b.id]

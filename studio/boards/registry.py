@@ -13,6 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from studio.errors import StudioError
 from studio.paths import boards_dir
 
 CORES = (
@@ -30,7 +31,7 @@ _NUMBERS = {"clock_mhz", "flash_kb", "ram_kb", "supply_voltage_v", "active_curre
 _TEXTS = {"id", "name", "vendor", "mcu", "core", "fpu", "upload_protocol", "url"}
 
 
-class BoardError(ValueError):
+class BoardError(StudioError, ValueError):
     """A board file is missing or invalid; ``str(err)`` names the file and the reason."""
 
 

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from studio import __version__
-from studio.cli import boards_cmd, data_cmds, device_cmds, project_cmds
+from studio.cli import boards_cmd, data_cmds, device_cmds, gui_cmd, project_cmds
 from studio.cli.common import CommandError, fail
 
 
@@ -24,7 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"tinyml-studio {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (project_cmds, data_cmds, device_cmds, boards_cmd):
+    for module in (gui_cmd, project_cmds, data_cmds, device_cmds, boards_cmd):
         module.register(sub)
     return parser
 
@@ -32,9 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if not getattr(args, "func", None):
-        parser.print_help()
-        return 0
+    if not getattr(args, "func", None):  # no command: the desktop app
+        args.func = gui_cmd.cmd_gui
     try:
         return int(args.func(args) or 0)
     except CommandError as e:

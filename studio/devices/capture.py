@@ -53,6 +53,9 @@ class VirtualSource:
         self.info.units = ["m/s2"] * 3 + ["dps"] * (len(self.info.axes) - 3)
         return self.info
 
+    def set_gesture(self, gesture: str) -> None:
+        self.board.set_gesture(gesture)
+
     def read(self, timeout: float = 0.05) -> np.ndarray:
         return self.inner.read(timeout)
 

@@ -104,6 +104,10 @@ class LiveStream:
         self.counters: dict[str, int] = {}
         self.reconnects = 0
 
+    @property
+    def source(self) -> Source | None:
+        return self._source
+
     def add_listener(self, fn: Callable[[str, str], None]) -> None:
         self._listeners.append(fn)
 

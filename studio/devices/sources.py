@@ -7,8 +7,10 @@ from typing import Protocol
 
 import numpy as np
 
+from studio.errors import StudioError
 
-class DeviceError(Exception):
+
+class DeviceError(StudioError):
     """A device cannot be used; ``str(err)`` is one line naming the device and the reason."""
 
 

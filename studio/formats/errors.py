@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from studio.errors import StudioError
 
-class FormatError(ValueError):
+
+class FormatError(StudioError, ValueError):
     """A file is not acceptable; ``str(err)`` is a one-line reason without the file name."""

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from studio.errors import StudioError
 
-class ProjectError(Exception):
+
+class ProjectError(StudioError):
     """A user-facing failure of a project operation; ``str(err)`` is one line."""

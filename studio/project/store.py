@@ -255,6 +255,15 @@ class Project:
             )
         return self.get(w.ids[0])
 
+    def restore(self, sample: Sample, values: np.ndarray) -> Sample:
+        """Put a deleted sample back exactly as it was (same id and uid): undo of a delete."""
+        header = SampleHeader(sample.kind, sample.sensors, sample.interval_ms, len(values), device_name=sample.device)
+        with self.writing() as w:
+            w.add(sample.label, sample.category, header, [values], content_hash(header, values), name=sample.name,
+                  wide=sample.kind != AUDIO and not fits_float32(np.asarray(values, np.float64)),
+                  enabled=sample.enabled, device=sample.device, restore=sample)
+        return self.get(sample.id)
+
     # ------------------------------------------------------------------ reading
 
     def get(self, sample_id: int) -> Sample:
@@ -507,22 +516,27 @@ class SampleWriter:
         wide: bool = True,
         enabled: bool = True,
         device: str | None = None,
+        restore: Sample | None = None,
     ) -> None:
-        """Write the file now; its row is inserted at commit (ids then in :attr:`ids`)."""
+        """Write the file now; its row is inserted at commit (ids then in :attr:`ids`).
+
+        ``restore`` brings a deleted sample back with its id, uid, name, time and crop."""
         p = self.project
         label = p._checked_label(label)
         category = category or split_category(digest)
         if category not in CATEGORIES:
             raise ProjectError(f"unknown category {oneline(category)!r} (training or testing)")
-        uid = secrets.token_hex(6)
+        uid = restore.uid if restore else secrets.token_hex(6)
         rel = f"{DATA_DIR}/{category}/{file_slug(label)}.{uid}.{EXTENSIONS[header.kind]}"
         path = p.path / rel
         self._files.append(path)
         write_sample_file(path, header, chunks, p.config.key_bytes, wide)
         sensors = json.dumps([s.as_dict() for s in header.sensors], ensure_ascii=False)
         self._rows.append((
-            uid, name or uid, label, category, rel, header.kind, sensors, header.interval_ms, header.frames,
-            time.time(), header.device_name if device is None else device, digest, int(enabled),
+            restore.id if restore else None, uid, name or uid, label, category, rel, header.kind, sensors,
+            header.interval_ms, header.frames, restore.created if restore else time.time(),
+            header.device_name if device is None else device, digest, int(enabled),
+            restore.crop_start if restore else None, restore.crop_end if restore else None,
         ))
 
     def delete_on_commit(self, sample: Sample) -> None:
@@ -543,8 +557,9 @@ class SampleWriter:
             try:
                 for row in self._rows:
                     cur = p._db.execute(
-                        "INSERT INTO samples (uid, name, label, category, file, kind, sensors, interval_ms, "
-                        "frames, created, device, hash, enabled) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                        "INSERT INTO samples (id, uid, name, label, category, file, kind, sensors, interval_ms, "
+                        "frames, created, device, hash, enabled, crop_start, crop_end) "
+                        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                         row,
                     )
                     new_ids.append(cur.lastrowid)

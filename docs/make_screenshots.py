@@ -1,0 +1,66 @@
+"""Screenshots for the README and the user guide, taken from the real app on a virtual screen.
+
+    xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python docs/make_screenshots.py
+
+Makes a project in a temp folder, records from the in-app virtual board, and saves
+docs/images/capture.png with live data on the plot.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication
+
+from studio.ui.app import make_app
+from studio.ui.main_window import MainWindow
+
+OUT = Path(__file__).resolve().parent / "images"
+
+
+def pump(app: QApplication, seconds: float) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        app.processEvents()
+        time.sleep(0.005)
+
+
+def main() -> int:
+    if not os.environ.get("DISPLAY"):
+        print("run under xvfb-run", file=sys.stderr)
+        return 1
+    app = make_app()
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = QSettings(str(Path(tmp) / "settings.ini"), QSettings.Format.IniFormat)
+        window = MainWindow(settings)
+        window.resize(1500, 940)
+        window.show()
+        window.create_project(str(Path(tmp) / "gestures"))
+        page = window.capture
+        page.countdown_s = 0
+        page.select_device("virtual")
+        page.connect_device()
+        for gesture, seconds in (("idle", 1.5), ("wave", 2.0), ("circle", 2.0), ("wave", 2.0)):
+            page.gesture_combo.setCurrentText(gesture)
+            page.label_edit.setText(gesture)
+            page.length_spin.setValue(seconds)
+            pump(app, 0.6)
+            page.start_recording()
+            pump(app, seconds + 0.6)
+        page.gesture_combo.setCurrentText("wave")
+        page.table.selectRow(2)
+        pump(app, 2.5)
+        OUT.mkdir(exist_ok=True)
+        window.grab().save(str(OUT / "capture.png"))
+        print(f"wrote {OUT / 'capture.png'}")
+        window.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

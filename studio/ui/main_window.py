@@ -1,0 +1,309 @@
+"""The main window: welcome screen, the wizard's steps, a log dock, one progress bar with cancel
+for the running job, shortcuts, About; geometry and recent projects persist in QSettings."""
+
+from __future__ import annotations
+
+import platform
+import time
+from pathlib import Path
+
+from PySide6 import __version__ as pyside_version
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QAction, QKeySequence, QUndoStack
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QDockWidget,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio import __version__
+from studio.dataset import importer
+from studio.project import Project, ProjectError
+from studio.ui.pages.capture import CapturePage
+from studio.ui.pages.deploy import DeployPage
+from studio.ui.pages.impulse import ImpulsePage
+from studio.ui.pages.test import TestPage
+from studio.ui.pages.train import TrainPage
+from studio.ui.welcome import WelcomePage
+from studio.ui.worker import JobHandle, JobRunner
+
+STEPS = ("Capture", "Impulse", "Train", "Test", "Deploy")
+MAX_RECENT = 10
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, settings: QSettings | None = None) -> None:
+        super().__init__()
+        self.settings = settings or QSettings()
+        self.project: Project | None = None
+        self.runner = JobRunner()
+        self.runner.started.connect(self._track_job)
+        self.job: JobHandle | None = None
+        self.undo_stack = QUndoStack(self)
+        self.setWindowTitle("TinyML Studio")
+
+        self.welcome = WelcomePage()
+        self.welcome.new_requested.connect(self.new_project_dialog)
+        self.welcome.open_requested.connect(self.open_project_dialog)
+        self.welcome.recent_chosen.connect(self.open_project)
+        self.capture = CapturePage(self.undo_stack)
+        self.capture.log.connect(self.log)
+        self.pages = [self.capture, ImpulsePage(), TrainPage(), TestPage(), DeployPage()]
+
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.welcome)
+        for page in self.pages:
+            self.stack.addWidget(page)
+
+        self.nav = QWidget()
+        nav_layout = QHBoxLayout(self.nav)
+        nav_layout.setContentsMargins(6, 6, 6, 0)
+        self.nav_group = QButtonGroup(self)
+        self.nav_group.setExclusive(True)
+        for i, name in enumerate(STEPS):
+            b = QPushButton(f"{i + 1}  {name}")
+            b.setCheckable(True)
+            b.setToolTip(f"{name} (Ctrl+{i + 1})")
+            self.nav_group.addButton(b, i)
+            nav_layout.addWidget(b)
+        nav_layout.addStretch(1)
+        self.project_label = QLabel("")
+        nav_layout.addWidget(self.project_label)
+        self.nav_group.idClicked.connect(self.show_step)
+        self.nav.setEnabled(False)
+
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.nav)
+        layout.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+
+        self.log_view = QPlainTextEdit()
+        self.log_view.setReadOnly(True)
+        self.log_view.setMaximumBlockCount(5000)
+        self.log_dock = QDockWidget("Log", self)
+        self.log_dock.setObjectName("log")
+        self.log_dock.setWidget(self.log_view)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.log_dock)
+
+        self.job_label = QLabel("")
+        self.job_bar = QProgressBar()
+        self.job_bar.setMaximumWidth(240)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Cancel the running job (Esc)")
+        self.cancel_button.clicked.connect(self.cancel_job)
+        for w in (self.job_label, self.job_bar, self.cancel_button):
+            self.statusBar().addPermanentWidget(w)
+            w.hide()
+
+        self._build_menus()
+        self._restore()
+
+    # ------------------------------------------------------------------ menus and shortcuts
+
+    def _action(self, menu, text: str, slot, shortcut=None, tip: str = "") -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.setStatusTip(tip)
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        self._action(file_menu, "&New project…", self.new_project_dialog, QKeySequence.StandardKey.New)
+        self._action(file_menu, "&Open project…", self.open_project_dialog, QKeySequence.StandardKey.Open)
+        self.recent_menu = file_menu.addMenu("Recent projects")
+        self.import_action = self._action(file_menu, "&Import data…", self.import_dialog, "Ctrl+I",
+                                          "Import CSV, WAV and Edge Impulse files or folders")
+        file_menu.addSeparator()
+        self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        edit = bar.addMenu("&Edit")
+        undo = self.undo_stack.createUndoAction(self, "&Undo")
+        undo.setShortcut(QKeySequence.StandardKey.Undo)
+        redo = self.undo_stack.createRedoAction(self, "&Redo")
+        redo.setShortcut(QKeySequence.StandardKey.Redo)
+        edit.addAction(undo)
+        edit.addAction(redo)
+        view = bar.addMenu("&View")
+        view.addAction(self.log_dock.toggleViewAction())
+        for i, name in enumerate(STEPS):
+            self._action(view, name, lambda _=False, i=i: self.show_step(i), f"Ctrl+{i + 1}")
+        self._action(view, "Welcome", lambda: self.stack.setCurrentWidget(self.welcome), "Ctrl+0")
+        help_menu = bar.addMenu("&Help")
+        self._action(help_menu, "&About TinyML Studio", self.about, QKeySequence.StandardKey.HelpContents)
+        cancel = QAction(self)
+        cancel.setShortcut(QKeySequence("Esc"))
+        cancel.triggered.connect(self.cancel_job)
+        self.addAction(cancel)
+
+    # ------------------------------------------------------------------ settings
+
+    def _restore(self) -> None:
+        geometry = self.settings.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1280, 820)
+        state = self.settings.value("window/state")
+        if state is not None:
+            self.restoreState(state)
+        else:
+            self.resizeDocks([self.log_dock], [120], Qt.Orientation.Vertical)
+        self._show_recent()
+
+    def recent_projects(self) -> list[str]:
+        value = self.settings.value("recent", [])
+        items = [value] if isinstance(value, str) else list(value or [])
+        return [p for p in items if (Path(p) / "project.json").is_file()]
+
+    def _remember(self, path: Path) -> None:
+        items = [str(path)] + [p for p in self.recent_projects() if p != str(path)]
+        self.settings.setValue("recent", items[:MAX_RECENT])
+        self._show_recent()
+
+    def _show_recent(self) -> None:
+        items = self.recent_projects()
+        self.welcome.set_recent(items)
+        self.recent_menu.clear()
+        for p in items:
+            self._action(self.recent_menu, p, lambda _=False, p=p: self.open_project(p))
+        self.recent_menu.setEnabled(bool(items))
+
+    def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/state", self.saveState())
+        self.settings.sync()
+        self.capture.shutdown()
+        for handle in list(self.runner.active):
+            handle.cancel()
+        self.runner.wait(5000)
+        if self.project is not None:
+            self.project.close()
+        super().closeEvent(event)
+
+    # ------------------------------------------------------------------ projects
+
+    def new_project_dialog(self) -> None:
+        folder = QFileDialog.getSaveFileName(self, "New project folder")[0]
+        if folder:
+            self.create_project(folder)
+
+    def open_project_dialog(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Open project folder")
+        if folder:
+            self.open_project(folder)
+
+    def create_project(self, folder: str) -> bool:
+        try:
+            Project.create(Path(folder)).close()
+        except ProjectError as e:
+            self.error(str(e))
+            return False
+        return self.open_project(folder)
+
+    def open_project(self, folder: str) -> bool:
+        try:
+            project = Project.open(Path(folder))
+        except ProjectError as e:
+            self.error(str(e))
+            return False
+        if self.project is not None:
+            self.project.close()
+        self.project = project
+        self.undo_stack.clear()
+        for page in self.pages:
+            page.set_project(project)
+        for note in project.recovery_notes:
+            self.log(f"recovered: {note}")
+        self._remember(project.path)
+        self.nav.setEnabled(True)
+        self.project_label.setText(f"{project.config.name} — {project.path}")
+        self.setWindowTitle(f"{project.config.name} — TinyML Studio")
+        self.show_step(0)
+        self.log(f"opened {project.path}")
+        return True
+
+    def show_step(self, index: int) -> None:
+        if self.project is None:
+            return
+        self.stack.setCurrentWidget(self.pages[index])
+        self.nav_group.button(index).setChecked(True)
+
+    # ------------------------------------------------------------------ jobs
+
+    def import_dialog(self) -> None:
+        if self.project is None:
+            return
+        files = QFileDialog.getOpenFileNames(self, "Import data", "", "Samples (*.csv *.wav *.json *.cbor)")[0]
+        if files:
+            self.run_import([Path(f) for f in files])
+
+    def run_import(self, paths: list[Path], **options) -> JobHandle:
+        params = importer.ImportParams(self.project.path, paths, **options)
+        handle = self.runner.start("Import", importer.run, params)
+        handle.finished.connect(self._import_done)
+        return handle
+
+    def _import_done(self, report) -> None:
+        for line in report.error_lines():
+            self.log(f"refused {line}")
+        self.log(f"imported {len(report.imported)} file(s), refused {len(report.refused)}")
+        self.capture.refresh_samples()
+
+    def _track_job(self, handle: JobHandle) -> None:
+        self.job = handle
+        self.job_label.setText(handle.name)
+        self.job_bar.setValue(0)
+        for w in (self.job_label, self.job_bar, self.cancel_button):
+            w.show()
+        handle.progressed.connect(lambda f, s: (self.job_bar.setValue(int(f * 100)), self.job_label.setText(
+            f"{handle.name}: {s}" if s else handle.name)))
+        handle.failed.connect(lambda msg: (self.log(f"{handle.name} failed: {msg}"), self.error(msg.splitlines()[0])))
+        handle.cancelled.connect(lambda: self.log(f"{handle.name} cancelled"))
+        for sig in (handle.finished, handle.failed, handle.cancelled):
+            sig.connect(self._job_ended)
+
+    def _job_ended(self, *_args) -> None:
+        if not self.runner.active:
+            for w in (self.job_label, self.job_bar, self.cancel_button):
+                w.hide()
+            self.job = None
+
+    def cancel_job(self) -> None:
+        if self.job is not None:
+            self.job.cancel()
+
+    # ------------------------------------------------------------------ messages
+
+    def log(self, message: str) -> None:
+        self.log_view.appendPlainText(f"{time.strftime('%H:%M:%S')}  {message}")
+
+    def error(self, message: str) -> None:
+        self.log(f"error: {message}")
+        self.statusBar().showMessage(message, 10000)
+
+    def about_text(self) -> str:
+        import numpy
+        import pyqtgraph
+        from PySide6.QtCore import qVersion
+
+        return (f"<h3>TinyML Studio {__version__}</h3><p>Machine learning on microcontrollers, offline.</p>"
+                f"<p>Python {platform.python_version()}, Qt {qVersion()}, PySide6 {pyside_version}, "
+                f"pyqtgraph {pyqtgraph.__version__}, NumPy {numpy.__version__}</p>")
+
+    def about(self) -> None:
+        QMessageBox.about(self, "About TinyML Studio", self.about_text())

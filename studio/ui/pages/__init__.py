@@ -1,0 +1,1 @@
+"""The wizard pages, one module each: capture, impulse, train, test, deploy."""
