@@ -38,7 +38,8 @@ def test_recent_projects_and_geometry_persist(qtbot, tmp_path):
     w2, _ = make(qtbot, tmp_path)
     assert w2.recent_projects()[:2] == [str(tmp_path / "b"), str(tmp_path / "a")]
     assert w2.welcome.recent.count() == 2
-    assert w2.size() == size
+    # the offscreen platform's small virtual screen clamps the width; the height shows the restore
+    assert w2.size().height() == size.height() == 700 != MainWindow.DEFAULT_SIZE[1]
 
 
 def test_about_names_the_versions(qtbot, tmp_path):

@@ -42,6 +42,8 @@ MAX_RECENT = 10
 
 
 class MainWindow(QMainWindow):
+    DEFAULT_SIZE = (1280, 820)
+
     def __init__(self, settings: QSettings | None = None) -> None:
         super().__init__()
         self.settings = settings or QSettings()
@@ -157,7 +159,7 @@ class MainWindow(QMainWindow):
         if geometry is not None:
             self.restoreGeometry(geometry)
         else:
-            self.resize(1280, 820)
+            self.resize(*self.DEFAULT_SIZE)
         state = self.settings.value("window/state")
         if state is not None:
             self.restoreState(state)
