@@ -118,3 +118,22 @@ def test_unplugged_board_offers_to_save_the_truncated_recording(qtbot, window, t
     qtbot.waitUntil(lambda: page.record_button.isEnabled(), timeout=10_000)
     again.stop()
     page.disconnect_device()
+
+
+def test_device_list_follows_boards_that_come_and_go(qtbot, window, tmp_path, monkeypatch):
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))  # the registry of running virtual boards
+    page = window.capture
+    board = subprocess.Popen([sys.executable, "-m", "studio", "virtual-board", "--seconds", "30"], cwd=ROOT,
+                             env=dict(__import__("os").environ), stdout=subprocess.PIPE, text=True)
+    try:
+        port = board.stdout.readline().strip()
+        qtbot.waitUntil(lambda: page.device_combo.findData(port) >= 0, timeout=5000)
+    finally:
+        board.terminate()
+        board.wait(10)
+    qtbot.waitUntil(lambda: page.device_combo.findData(port) < 0, timeout=5000)

@@ -2,10 +2,12 @@
 
 Cost control, measured on this kind of machine: the grid's redraw is the main cost, so there is
 no grid; pyqtgraph's automatic downsampling does not engage at ~10,000 points over ~1,000
-pixels, so a fixed peak-downsampling factor is chosen from the plot's pixel width;
-``skipFiniteCheck`` skips a scan of every point. Each redraw takes what arrived since the last
-one (sized from elapsed time, not timer ticks). When redraws fall behind, a flood guard thins
-the curves further and says so; the recording itself keeps every frame.
+pixels, so the curves are peak-decimated here (min and max per pixel column, all channels in
+one numpy pass) with the factor taken from the plot's pixel width; ``skipFiniteCheck`` skips a
+scan of every point. The x range is fixed and the y range is set here with hysteresis, so the
+axes are not re-laid out on every frame (pyqtgraph's auto-range scans every curve's bounds and
+re-renders the axes each time). When redraws fall behind, a flood guard thins the curves
+further and says so; the recording itself keeps every frame.
 """
 
 from __future__ import annotations
@@ -42,14 +44,17 @@ class LivePlot(QWidget):
         self.redraws = 0
         self._late = 0
         self._last_tick = 0.0
-        self._curves: list[pg.PlotDataItem] = []
+        self._curves: list[pg.PlotCurveItem] = []
+        self._factor = 1
         self._x = np.zeros(0)
 
         self.plot = pg.PlotWidget(background="w")
         self.plot.showGrid(x=False, y=False)
-        self.plot.setLabel("bottom", "time", units="s")
-        self.plot.setClipToView(True)
+        self.plot.setLabel("bottom", "time (s)")
         self.plot.setMenuEnabled(False)
+        self.plot.setMouseEnabled(x=False, y=True)
+        self.plot.disableAutoRange()
+        self._y_range: tuple[float, float] | None = None
         self.legend = self.plot.addLegend(offset=(10, 10), labelTextColor="k")
         self.spectrogram = pg.PlotWidget(background="w")
         self.spectrogram.setLabel("left", "frequency", units="Hz")
@@ -109,36 +114,36 @@ class LivePlot(QWidget):
 
     def _build(self, info) -> None:
         for i, name in enumerate(info.axes):
-            pen = pg.mkPen(PALETTE[i % len(PALETTE)], width=1)
-            curve = self.plot.plot(pen=pen, name=name, skipFiniteCheck=True)
+            curve = pg.PlotCurveItem(pen=pg.mkPen(PALETTE[i % len(PALETTE)], width=1), name=name,
+                                     skipFiniteCheck=True)
+            self.plot.addItem(curve)  # a named item joins the legend by itself
             self._curves.append(curve)
         self.spectrogram.setVisible(info.kind == "audio")
         self._configure_downsampling()
+        self._y_range = None
 
     def _set_window(self, seconds: int) -> None:
         self.window_s = seconds
         self._configure_downsampling()
+        self.plot.setXRange(-seconds, 0, padding=0)
 
     def _set_paused(self, paused: bool) -> None:
         self.paused = paused
         self.pause_button.setText("Resume" if paused else "Pause")
 
     def _set_autorange(self, on: bool) -> None:
-        if on:
-            self.plot.enableAutoRange()
-        else:
-            self.plot.disableAutoRange()
+        self._y_range = None if on else self._y_range
 
     def _points(self) -> int:
         info = self.stream.info if self.stream else None
         return int(self.window_s * info.frequency_hz) if info else 0
 
     def _configure_downsampling(self) -> None:
+        """Points per drawn min/max pair: about one pair per pixel column, times the flood guard's."""
         points = self._points()
         width = max(200, self.plot.width())
-        factor = max(1, points // width) * self.thin
-        for c in self._curves:
-            c.setDownsampling(ds=factor, auto=False, method="peak")
+        self._factor = max(1, points // width) * self.thin
+        self.plot.setXRange(-self.window_s, 0, padding=0)
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
         super().resizeEvent(event)
@@ -161,14 +166,25 @@ class LivePlot(QWidget):
         if not len(data):
             return
         rate = stream.info.frequency_hz
-        if len(self._x) != n:
-            self._x = (np.arange(n) - n) / rate
-        x = self._x[-len(data):]
+        x, y = peak_decimate(data, self._factor, rate)
         for i, curve in enumerate(self._curves):
-            curve.setData(x, data[:, i], skipFiniteCheck=True)
+            curve.setData(x, y[:, i], skipFiniteCheck=True)
+        if self.autorange.isChecked():
+            self._fit_y(float(y.min()), float(y.max()))
         if stream.info.kind == "audio" and self.redraws % 5 == 0:
             self._update_spectrogram(data[-int(2 * rate):, 0], rate)
         self.redraws += 1
+
+    def _fit_y(self, lo: float, hi: float) -> None:
+        """Change the y range only when the data leaves it or fills less than half of it."""
+        pad = 0.05 * max(hi - lo, 1e-9)
+        current = self._y_range
+        if current is not None:
+            span = current[1] - current[0]
+            if current[0] <= lo and hi <= current[1] and (hi - lo) >= 0.5 * span:
+                return
+        self._y_range = (lo - pad, hi + pad)
+        self.plot.setYRange(*self._y_range, padding=0)
 
     def _flood_guard(self, interval: float) -> None:
         """Thin more when redraws come late repeatedly; thin less when they are on time again."""
@@ -197,3 +213,20 @@ class LivePlot(QWidget):
         db = 10 * np.log10(power + 1e-3)
         self.image.setImage(db, autoLevels=False, levels=(db.max() - 80, db.max()))
         self.image.setRect(-len(audio) / rate, 0, len(audio) / rate, rate / 2)
+
+
+def peak_decimate(data: np.ndarray, factor: int, rate: float) -> tuple[np.ndarray, np.ndarray]:
+    """Min and max of every ``factor`` frames, all channels at once; x in seconds before now."""
+    n = len(data)
+    if factor <= 1:
+        return (np.arange(n) - n) / rate, np.asarray(data, dtype=np.float64)
+    m = (n // factor) * factor
+    head = n - m  # the oldest frames that do not fill a block are dropped
+    blocks = np.asarray(data[head:], dtype=np.float64).reshape(m // factor, factor, -1)
+    y = np.empty((2 * (m // factor), data.shape[1]))
+    y[0::2] = blocks.min(axis=1)
+    y[1::2] = blocks.max(axis=1)
+    starts = (np.arange(m // factor) * factor + head - n) / rate
+    x = np.repeat(starts, 2)
+    x[1::2] += (factor - 1) / rate
+    return x, y

@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut, QUndoStack
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
@@ -77,6 +78,12 @@ class CapturePage(QWidget):
         self.baud_edit = QLineEdit()
         self.baud_edit.setPlaceholderText("detect")
         self.baud_edit.setToolTip("Serial baud rate; empty detects it (115200 first)")
+        self.rate_edit = QLineEdit()
+        self.rate_edit.setPlaceholderText("auto")
+        self.rate_edit.setToolTip("Sampling rate in Hz: the virtual board's (100) or the microphone's (16000); "
+                                  "for a serial board, giving it skips detection")
+        self.framed_check = QCheckBox("Framed binary (audio)")
+        self.framed_check.setToolTip("The board streams int16 audio in the framed binary format")
         self.connect_button = QPushButton("Connect")
         self.connect_button.setToolTip("Start streaming from the device")
         self.connect_button.clicked.connect(self._toggle_connection)
@@ -89,6 +96,8 @@ class CapturePage(QWidget):
         dev_form.addRow("Device", self.device_combo)
         dev_form.addRow("Gesture", self.gesture_combo)
         dev_form.addRow("Baud", self.baud_edit)
+        dev_form.addRow("Rate", self.rate_edit)
+        dev_form.addRow(self.framed_check)
         dev_form.addRow(self.connect_button)
         dev_form.addRow(self.status)
         dev_form.addRow(self.counters)
@@ -340,9 +349,14 @@ class CapturePage(QWidget):
     def _spec(self) -> capture.DeviceSpec:
         device = self.device_combo.currentData() or IN_PROCESS_VIRTUAL
         baud = int(self.baud_edit.text()) if self.baud_edit.text().strip().isdigit() else None
+        try:
+            rate = float(self.rate_edit.text()) if self.rate_edit.text().strip() else None
+        except ValueError:
+            rate = None
         names = [a.strip() for a in self.axes_edit.text().split(",") if a.strip()] or None
-        return capture.DeviceSpec(device, baud, axis_names=None if device == IN_PROCESS_VIRTUAL else names,
-                                  gesture=self.gesture_combo.currentText())
+        return capture.DeviceSpec(device, baud, rate if rate and rate > 0 else None,
+                                  axis_names=None if device == IN_PROCESS_VIRTUAL else names,
+                                  framed=self.framed_check.isChecked(), gesture=self.gesture_combo.currentText())
 
     def _toggle_connection(self) -> None:
         if self.stream is None:
