@@ -86,6 +86,11 @@ def test_capture_page_end_to_end(qtbot, window):
 
     page.connect_button.click()  # disconnect
     assert page.stream is None and not page.record_button.isEnabled()
+    page.gyro_check.setChecked(True)
+    page.connect_button.click()
+    qtbot.waitUntil(lambda: page.record_button.isEnabled(), timeout=10_000)
+    assert page.axes_edit.text() == "accX, accY, accZ, gyrX, gyrY, gyrZ"
+    page.disconnect_device()
 
 
 def test_unplugged_board_offers_to_save_the_truncated_recording(qtbot, window, tmp_path):

@@ -82,6 +82,8 @@ class CapturePage(QWidget):
         self.rate_edit.setPlaceholderText("auto")
         self.rate_edit.setToolTip("Sampling rate in Hz: the virtual board's (100) or the microphone's (16000); "
                                   "for a serial board, giving it skips detection")
+        self.gyro_check = QCheckBox("Gyroscope too")
+        self.gyro_check.setToolTip("The in-app virtual board also streams a 3-axis gyroscope (takes effect on Connect)")
         self.framed_check = QCheckBox("Framed binary (audio)")
         self.framed_check.setToolTip("The board streams int16 audio in the framed binary format")
         self.connect_button = QPushButton("Connect")
@@ -95,6 +97,7 @@ class CapturePage(QWidget):
         dev_form = QFormLayout()
         dev_form.addRow("Device", self.device_combo)
         dev_form.addRow("Gesture", self.gesture_combo)
+        dev_form.addRow(self.gyro_check)
         dev_form.addRow("Baud", self.baud_edit)
         dev_form.addRow("Rate", self.rate_edit)
         dev_form.addRow(self.framed_check)
@@ -356,7 +359,8 @@ class CapturePage(QWidget):
         names = [a.strip() for a in self.axes_edit.text().split(",") if a.strip()] or None
         return capture.DeviceSpec(device, baud, rate if rate and rate > 0 else None,
                                   axis_names=None if device == IN_PROCESS_VIRTUAL else names,
-                                  framed=self.framed_check.isChecked(), gesture=self.gesture_combo.currentText())
+                                  framed=self.framed_check.isChecked(), gesture=self.gesture_combo.currentText(),
+                                  gyro=self.gyro_check.isChecked())
 
     def _toggle_connection(self) -> None:
         if self.stream is None:
