@@ -114,18 +114,42 @@ def detect(port: str, bauds: tuple[int, ...] = BAUD_RATES, seconds: float = 1.5)
     raise DeviceError(f"{port}: no data-forwarder stream found ({'; '.join(tried)})")
 
 
-class SerialTextSource:
+class _SerialSource:
+    """What both serial sources share: the port, frames read while opening, closing."""
+
+    def __init__(self, port: str, baud: int | None, frequency_hz: float | None) -> None:
+        self.port = port
+        self.baud = baud
+        self.frequency_hz = frequency_hz
+        self.info: StreamInfo | None = None
+        self._ser = None
+        self._pending: np.ndarray | None = None  # frames read while opening, handed out first
+
+    def _decode(self, chunk: bytes) -> np.ndarray:
+        raise NotImplementedError
+
+    def read(self, timeout: float = 0.05) -> np.ndarray:
+        if self._pending is not None:
+            out, self._pending = self._pending, None
+            if out.size:
+                return out
+        return self._decode(read_chunk(self._ser, self.port))
+
+    def close(self) -> None:
+        if self._ser is not None:
+            with contextlib.suppress(OSError):
+                self._ser.close()
+            self._ser = None
+
+
+class SerialTextSource(_SerialSource):
     """A data-forwarder board. With ``baud``/``frequency_hz`` given, detection is skipped."""
 
     def __init__(self, port: str, baud: int | None = None, frequency_hz: float | None = None,
                  axis_names: list[str] | None = None) -> None:
-        self.port = port
-        self.baud = baud
-        self.frequency_hz = frequency_hz
+        super().__init__(port, baud, frequency_hz)
         self.axis_names = axis_names
         self.parser = LineParser()
-        self.info: StreamInfo | None = None
-        self._ser = None
 
     def open(self) -> StreamInfo:
         names = self.axis_names
@@ -144,8 +168,6 @@ class SerialTextSource:
             deadline = time.monotonic() + 2.0
             self._pending = self._read_until_axes(deadline)
             axes = self.parser.axes
-        else:
-            self._pending = np.zeros((0, axes))
         if axes is None:
             raise DeviceError(f"{self.port}: no readings within 2 s")
         names = names or self.parser.names or [f"axis{i + 1}" for i in range(axes)]
@@ -161,32 +183,19 @@ class SerialTextSource:
             got.append(self.parser.feed(read_chunk(self._ser, self.port)))
         return np.concatenate([g for g in got if g.size]) if any(g.size for g in got) else np.zeros((0, 0))
 
-    def read(self, timeout: float = 0.05) -> np.ndarray:
-        if self._pending.size:
-            out, self._pending = self._pending, np.zeros((0, self.parser.axes or 0))
-            return out
-        return self.parser.feed(read_chunk(self._ser, self.port))
+    def _decode(self, chunk: bytes) -> np.ndarray:
+        return self.parser.feed(chunk)
 
     def counters(self) -> dict[str, int]:
         return self.parser.stats.as_dict()
 
-    def close(self) -> None:
-        if self._ser is not None:
-            with contextlib.suppress(OSError):
-                self._ser.close()
-            self._ser = None
 
-
-class SerialFramedSource:
+class SerialFramedSource(_SerialSource):
     """A board streaming framed int16 (a microphone). The rate is the board's, given by the user."""
 
     def __init__(self, port: str, baud: int = 921600, frequency_hz: float = 16000.0) -> None:
-        self.port = port
-        self.baud = baud
-        self.frequency_hz = frequency_hz
+        super().__init__(port, baud, frequency_hz)
         self.decoder = FrameDecoder()
-        self.info: StreamInfo | None = None
-        self._ser = None
 
     def open(self) -> StreamInfo:
         self._ser = open_port(self.port, self.baud)
@@ -203,16 +212,8 @@ class SerialFramedSource:
         self.info = StreamInfo("audio", axes, ["wav"] * ch, self.frequency_hz, self.port, {"baud": self.baud})
         return self.info
 
-    def read(self, timeout: float = 0.05) -> np.ndarray:
-        if self._pending.size:
-            out, self._pending = self._pending, np.zeros((0, self.decoder.channels or 1), np.int16)
-            return out
-        return self.decoder.feed(read_chunk(self._ser, self.port))
+    def _decode(self, chunk: bytes) -> np.ndarray:
+        return self.decoder.feed(chunk)
 
     def counters(self) -> dict[str, int]:
         return self.decoder.stats.as_dict()
-
-    def close(self) -> None:
-        if self._ser is not None:
-            self._ser.close()
-            self._ser = None

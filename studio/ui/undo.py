@@ -26,35 +26,22 @@ class DeleteSamples(QUndoCommand):
         self.on_change()
 
 
-class Relabel(QUndoCommand):
-    def __init__(self, project: Project, samples: list[Sample], label: str, on_change) -> None:
-        super().__init__(f"relabel {len(samples)} sample(s)")
-        self.project, self.on_change, self.label = project, on_change, label
-        self.before = [(s.id, s.label) for s in samples]
+class Reassign(QUndoCommand):
+    """Give samples a new label or category; undo gives each its old one back."""
+
+    def __init__(self, project: Project, samples: list[Sample], field: str, value: str, on_change) -> None:
+        super().__init__(f"set {field} of {len(samples)} sample(s) to {value}")
+        self.project, self.on_change, self.value = project, on_change, value
+        self.apply = project.relabel if field == "label" else project.move
+        self.before = [(s.id, getattr(s, field)) for s in samples]
 
     def redo(self) -> None:
-        self.project.relabel([i for i, _ in self.before], self.label)
+        self.apply([i for i, _ in self.before], self.value)
         self.on_change()
 
     def undo(self) -> None:
         for i, old in self.before:
-            self.project.relabel([i], old)
-        self.on_change()
-
-
-class Move(QUndoCommand):
-    def __init__(self, project: Project, samples: list[Sample], category: str, on_change) -> None:
-        super().__init__(f"move {len(samples)} sample(s) to {category}")
-        self.project, self.on_change, self.category = project, on_change, category
-        self.before = [(s.id, s.category) for s in samples]
-
-    def redo(self) -> None:
-        self.project.move([i for i, _ in self.before], self.category)
-        self.on_change()
-
-    def undo(self) -> None:
-        for i, old in self.before:
-            self.project.move([i], old)
+            self.apply([i], old)
         self.on_change()
 
 

@@ -291,10 +291,10 @@ class CapturePage(QWidget):
 
     def relabel_selected(self) -> None:
         label = self.relabel_edit.text()
-        self._edit(lambda ss: undo.Relabel(self.project, ss, label, self.refresh_samples))
+        self._edit(lambda ss: undo.Reassign(self.project, ss, "label", label, self.refresh_samples))
 
     def move_selected(self, category: str) -> None:
-        self._edit(lambda ss: undo.Move(self.project, ss, category, self.refresh_samples))
+        self._edit(lambda ss: undo.Reassign(self.project, ss, "category", category, self.refresh_samples))
 
     def delete_selected(self) -> None:
         self._edit(lambda ss: undo.DeleteSamples(self.project, ss, self.refresh_samples))
