@@ -38,7 +38,7 @@ def open_port(port: str, baud: int, timeout: float = 0.05):
         reason = str(e)
         if "Permission denied" in reason:
             reason = "permission denied (add yourself to the 'dialout' group and log in again)"
-        elif "No such file" in reason or "could not open port" in reason and "No such" in reason:
+        elif "No such file" in reason:
             reason = "no such port (unplugged?)"
         raise DeviceError(f"{port}: cannot open at {baud} baud: {reason}") from None
 
