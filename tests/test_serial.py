@@ -55,12 +55,14 @@ def test_board_without_header_gets_user_axis_names(tmp_path):
     board = PtyWriter()
     stop = threading.Event()
 
-    def produce():
-        i = 0
+    def produce():  # 100 lines/s, paced from a monotonic clock (sleep alone drifts)
+        start, i = time.monotonic(), 0
         while not stop.is_set():
-            board.write(b"".join(f"{i + k},{-k}\n".encode() for k in range(5)))
-            i += 5
-            time.sleep(0.05)  # 100 lines/s
+            due = int((time.monotonic() - start) * 100) - i
+            if due > 0:
+                board.write(b"".join(f"{i + k},{-k}\n".encode() for k in range(due)))
+                i += due
+            time.sleep(0.01)
 
     t = threading.Thread(target=produce, daemon=True)
     t.start()
