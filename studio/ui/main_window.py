@@ -60,7 +60,9 @@ class MainWindow(QMainWindow):
         self.welcome.recent_chosen.connect(self.open_project)
         self.capture = CapturePage(self.undo_stack)
         self.capture.log.connect(self.log)
-        self.pages = [self.capture, ImpulsePage(), TrainPage(), TestPage(), DeployPage()]
+        self.impulse = ImpulsePage(self.runner)
+        self.impulse.log.connect(self.log)
+        self.pages = [self.capture, self.impulse, TrainPage(), TestPage(), DeployPage()]
 
         self.stack = QStackedWidget()
         self.stack.addWidget(self.welcome)
@@ -244,6 +246,8 @@ class MainWindow(QMainWindow):
             return
         self.stack.setCurrentWidget(self.pages[index])
         self.nav_group.button(index).setChecked(True)
+        if self.pages[index] is self.impulse:
+            self.impulse.refresh_samples()
 
     # ------------------------------------------------------------------ jobs
 

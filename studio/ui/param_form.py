@@ -1,0 +1,92 @@
+"""A form built from a DSP block's parameter schema: one widget per parameter, with its help."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QLineEdit, QSpinBox, QWidget
+
+from studio.dsp.params import Param
+
+
+class ParamForm(QWidget):
+    changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.layout_ = QFormLayout(self)
+        self.widgets: dict[str, tuple[Param, QWidget]] = {}
+
+    def set_schema(self, schema: tuple[Param, ...], values: dict[str, Any]) -> None:
+        while self.layout_.rowCount():
+            self.layout_.removeRow(0)
+        self.widgets.clear()
+        for p in schema:
+            w = self._widget(p, values.get(p.name, p.default))
+            w.setToolTip(p.help)
+            self.widgets[p.name] = (p, w)
+            self.layout_.addRow(p.name.replace("_", " "), w)
+
+    def _widget(self, p: Param, value: Any) -> QWidget:
+        if p.kind == "bool":
+            w = QCheckBox()
+            w.setChecked(bool(value))
+            w.toggled.connect(self.changed)
+        elif p.kind == "choice":
+            w = QComboBox()
+            w.addItems(list(p.choices))
+            w.setCurrentText(str(value))
+            w.currentTextChanged.connect(self.changed)
+        elif p.kind == "int":
+            w = QSpinBox()
+            w.setRange(int(p.minimum if p.minimum is not None else -10**6), int(p.maximum or 10**6))
+            w.setValue(int(value))
+            w.valueChanged.connect(self.changed)
+        elif p.kind == "float":
+            w = QDoubleSpinBox()
+            w.setDecimals(3)
+            w.setRange(p.minimum if p.minimum is not None else -1e6, p.maximum if p.maximum is not None else 1e6)
+            w.setValue(float(value))
+            w.valueChanged.connect(self.changed)
+        else:  # list of floats
+            w = QLineEdit(", ".join(f"{v:g}" for v in value))
+            w.editingFinished.connect(self.changed)
+        return w
+
+    def values(self) -> dict[str, Any]:
+        """Only what differs from the defaults: defaults can then adapt (e.g. the FFT length)."""
+        out: dict[str, Any] = {}
+        for name, (p, w) in self.widgets.items():
+            if isinstance(w, QCheckBox):
+                v: Any = w.isChecked()
+            elif isinstance(w, QComboBox):
+                v = w.currentText()
+            elif isinstance(w, QSpinBox | QDoubleSpinBox):
+                v = w.value()
+            else:
+                v = w.text()
+                if _floats(v) == list(p.default):  # unchanged list: leave it to the default
+                    continue
+            if v != p.default:
+                out[name] = v
+        return out
+
+    def set_value(self, name: str, value: Any) -> None:
+        _, w = self.widgets[name]
+        if isinstance(w, QCheckBox):
+            w.setChecked(bool(value))
+        elif isinstance(w, QComboBox):
+            w.setCurrentText(str(value))
+        elif isinstance(w, QSpinBox | QDoubleSpinBox):
+            w.setValue(value)
+        else:
+            w.setText(str(value))
+            self.changed.emit()
+
+
+def _floats(text: str) -> list[float] | None:
+    try:
+        return [float(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        return None
