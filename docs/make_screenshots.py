@@ -3,7 +3,8 @@
     xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python docs/make_screenshots.py
 
 Makes a project in a temp folder, records from the in-app virtual board, and saves
-docs/images/capture.png with live data on the plot.
+docs/images/capture.png (live data on the plot) and docs/images/impulse.png (windows, features
+and the feature explorer).
 """
 
 from __future__ import annotations
@@ -58,6 +59,25 @@ def main() -> int:
         OUT.mkdir(exist_ok=True)
         window.grab().save(str(OUT / "capture.png"))
         print(f"wrote {OUT / 'capture.png'}")
+        for gesture in ("idle", "wave", "circle", "shake") * 2:  # more data for the explorer
+            page.gesture_combo.setCurrentText(gesture)
+            page.label_edit.setText(gesture)
+            page.length_spin.setValue(3.0)
+            pump(app, 0.4)
+            page.start_recording()
+            pump(app, 3.4)
+        page.disconnect_device()
+        window.show_step(1)
+        impulse = window.impulse
+        pump(app, 0.5)
+        impulse.generate()
+        end = time.monotonic() + 60
+        while impulse.explorer_point_count() == 0 and time.monotonic() < end:
+            pump(app, 0.2)
+        impulse.window_index.setValue(1)
+        pump(app, 0.5)
+        window.grab().save(str(OUT / "impulse.png"))
+        print(f"wrote {OUT / 'impulse.png'}")
         window.close()
     return 0
 

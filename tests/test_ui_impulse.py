@@ -26,7 +26,7 @@ def test_impulse_page_preview_and_explorer(qtbot, tmp_path):
     page = w.impulse
     qtbot.waitUntil(lambda: hasattr(page, "shown_features"), timeout=5000)
     assert page.block_combo.currentData() == "spectral"
-    assert "45 windows in all" in page.notes.text()
+    assert "45 windows in all" in page.notes.text() and "circle 15/0" in page.notes.text()
     assert len(page._window_items) == 5  # 3 s sample, 1 s windows every 0.5 s
 
     before = page.shown_features.copy()

@@ -223,7 +223,9 @@ class ImpulsePage(QWidget):
             return
         self.notes.setStyleSheet("")
         lines = [f"{plan.frequency_hz:g} Hz, {plan.window_frames} frames per window, features "
-                 f"{'x'.join(map(str, block.shape))}, {sum(plan.windows.values())} windows in all"]
+                 f"{'x'.join(map(str, block.shape))}, {sum(plan.windows.values())} windows in all",
+                 "windows per label (training/testing): " + ", ".join(
+                     f"{label} {n['training']}/{n['testing']}" for label, n in sorted(plan.balance.items()))]
         self.notes.setText("\n".join(lines + block.notes + plan.report()))
         self.current = (windows, feats, plan, sample)
         self._draw_preview()
