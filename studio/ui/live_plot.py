@@ -230,3 +230,11 @@ def peak_decimate(data: np.ndarray, factor: int, rate: float) -> tuple[np.ndarra
     x = np.repeat(starts, 2)
     x[1::2] += (factor - 1) / rate
     return x, y
+
+
+def plot_sample(plot: pg.PlotWidget, values: np.ndarray, interval_ms: float, max_points: int = 4000) -> None:
+    """A recorded sample, a curve per axis, thinned to about ``max_points`` points per curve."""
+    t = np.arange(len(values)) * interval_ms / 1000
+    step = max(1, len(values) // max_points)
+    for i in range(values.shape[1]):
+        plot.plot(t[::step], values[::step, i], pen=pg.mkPen(PALETTE[i % len(PALETTE)]), skipFiniteCheck=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut, QUndoStack
@@ -34,7 +33,7 @@ from studio.devices.sources import DeviceError, StreamInfo
 from studio.project import Project, ProjectError, Sample
 from studio.text import oneline
 from studio.ui import undo
-from studio.ui.live_plot import PALETTE, LivePlot
+from studio.ui.live_plot import LivePlot, plot_sample
 
 COLUMNS = ("id", "label", "length", "category", "device")
 
@@ -266,11 +265,7 @@ class CapturePage(QWidget):
         except ProjectError as e:
             self.log.emit(str(e))
             return
-        t = np.arange(len(values)) * s.interval_ms / 1000
-        step = max(1, len(values) // 4000)
-        for i in range(values.shape[1]):
-            self.preview.plot(t[::step], values[::step, i], pen=pg.mkPen(PALETTE[i % len(PALETTE)]),
-                              skipFiniteCheck=True)
+        plot_sample(self.preview, values, s.interval_ms)
         start = (s.crop_start or 0) * s.interval_ms / 1000
         end = (s.crop_end if s.crop_end is not None else s.frames) * s.interval_ms / 1000
         self.preview.addItem(self.region)

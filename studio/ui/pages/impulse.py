@@ -27,7 +27,7 @@ from studio.dsp.params import DspError
 from studio.dsp.registry import all_blocks, get_block
 from studio.dsp.windowing import ImpulseConfig
 from studio.project import Project, ProjectError
-from studio.ui.live_plot import PALETTE
+from studio.ui.live_plot import PALETTE, plot_sample
 from studio.ui.param_form import ParamForm
 
 
@@ -235,17 +235,12 @@ class ImpulsePage(QWidget):
     def _draw_preview(self) -> None:
         windows, feats, plan, sample = self.current
         self.preview.clear()
-        values = self.project.read(sample)
-        t = np.arange(len(values)) * sample.interval_ms / 1000
-        step = max(1, len(values) // 4000)
-        for i in range(values.shape[1]):
-            self.preview.plot(t[::step], values[::step, i], pen=pg.mkPen(PALETTE[i % len(PALETTE)]),
-                              skipFiniteCheck=True)
+        plot_sample(self.preview, self.project.read(sample), sample.interval_ms)
         self._window_items = []
         for k in range(min(len(feats), 60)):  # the first windows, alternately shaded
             start = k * plan.stride_frames / plan.frequency_hz
             item = pg.LinearRegionItem((start, start + plan.window_frames / plan.frequency_hz), movable=False,
-                                       brush=(80, 120, 220, 25 if k % 2 else 45))
+                                       brush=_window_brush(k, False))
             self.preview.addItem(item)
             self._window_items.append(item)
 
@@ -255,7 +250,7 @@ class ImpulsePage(QWidget):
         feats = self.current[1]
         k = self.window_index.value()
         for i, item in enumerate(self._window_items):
-            item.setBrush(pg.mkBrush(220, 120, 40, 90) if i == k else pg.mkBrush(80, 120, 220, 25 if i % 2 else 45))
+            item.setBrush(_window_brush(i, i == k))
         self.feature_plot.clear()
         if not len(feats):
             return
@@ -331,3 +326,8 @@ class ImpulsePage(QWidget):
         self.sample_combo.setCurrentIndex(self.sample_combo.findData(sample_id))
         self.apply()
         self.window_index.setValue(k)
+
+
+def _window_brush(index: int, selected: bool) -> pg.QtGui.QBrush:
+    """The selected window in orange; the others in alternating light blue."""
+    return pg.mkBrush(220, 120, 40, 90) if selected else pg.mkBrush(80, 120, 220, 25 if index % 2 else 45)
