@@ -50,7 +50,7 @@ def test_plan_counts_resamples_pads_and_balances(project):
 def test_resampled_windows_keep_the_signal(project):
     s = add(project, "a", 2.0, hz=50.0)
     p, _ = features.configure(project, ImpulseConfig(1000, 1000, "raw", frequency_hz=100.0))
-    w = windows_of(project.read(s), s.frequency_hz, p, True)
+    w = windows_of(project.read(s), s.frequency_hz, p.framing, True)
     assert w.shape == (2, 100, 3)
     t = np.arange(200) / 100.0
     np.testing.assert_allclose(w.reshape(200, 3)[20:180, 0], np.sin(2 * np.pi * t)[20:180], atol=0.02)

@@ -83,11 +83,11 @@ class FeatureSet:
 
 def _compute(job: tuple) -> tuple[int, int]:
     """One sample (runs in a worker process): read, crop, window, compute, write the cache file."""
-    path, kind, crop, sample_hz, p, pad_short, block, target, sample_id = job
+    path, kind, crop, sample_hz, framing, pad_short, block, target, sample_id = job
     _, values = read_sample_file(Path(path), kind)
     if crop[0] is not None:
         values = values[crop[0] : crop[1]]
-    windows = windows_of(values, sample_hz, p, pad_short)
+    windows = windows_of(values, sample_hz, framing, pad_short)
     out = np.stack([block.run(w) for w in windows]) if len(windows) else np.zeros((0, *block.shape), np.float32)
     target.parent.mkdir(parents=True, exist_ok=True)
     with atomic_writer(target) as f:
@@ -112,8 +112,8 @@ def run(params: FeatureParams, progress: ProgressLike) -> FeatureSet:
         chosen = [s for s in samples if s.id in p.windows]
         targets = {s.id: cache / (key := cache_key(s, cfg, p, block))[:2] / f"{key}.npy" for s in chosen}
         todo = [s for s in chosen if not targets[s.id].is_file()]
-        jobs = [(str(project.path / s.file), s.kind, (s.crop_start, s.crop_end), s.frequency_hz, p, cfg.pad_short,
-                 block, targets[s.id], s.id) for s in todo]
+        jobs = [(str(project.path / s.file), s.kind, (s.crop_start, s.crop_end), s.frequency_hz, p.framing,
+                 cfg.pad_short, block, targets[s.id], s.id) for s in todo]
         progress.update(0.0, f"{len(todo)} of {len(chosen)} samples to compute")
         _run_jobs(jobs, params.workers, progress)
         parts, labels, cats, ids, index = [], [], [], [], []
@@ -156,11 +156,11 @@ def _run_jobs(jobs: list[tuple], workers: int, progress: ProgressLike) -> None:
     pool.shutdown(wait=True)
 
 
-def window_features(project: Project, cfg: ImpulseConfig, sample: Sample) -> tuple[np.ndarray, np.ndarray, Plan,
-                                                                                     Configured]:
-    """The windows of one sample and their features, computed now (for previews)."""
+def window_features(project: Project, cfg: ImpulseConfig, sample: Sample) -> tuple[
+        np.ndarray, np.ndarray, np.ndarray, Plan, Configured]:
+    """One sample's values, its windows and their features, computed now (for previews)."""
     p, block = configure(project, cfg)
-    windows = windows_of(project.read(sample), sample.frequency_hz, p, cfg.pad_short)
+    values = project.read(sample)
+    windows = windows_of(values, sample.frequency_hz, p.framing, cfg.pad_short)
     feats = np.stack([block.run(w) for w in windows]) if len(windows) else np.zeros((0, *block.shape), np.float32)
-    return windows, feats, p, block
-
+    return values, windows, feats, p, block

@@ -8,7 +8,7 @@ window, or dropped, as the impulse says. Audio (int16) is scaled to [-1, 1).
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from fractions import Fraction
 from typing import Any
 
@@ -33,8 +33,7 @@ class ImpulseConfig:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ImpulseConfig:
-        known = {k: d[k] for k in ("window_ms", "stride_ms", "block", "params", "frequency_hz", "pad_short") if k in d}
-        return cls(**known)
+        return cls(**{f.name: d[f.name] for f in fields(cls) if f.name in d})
 
 
 def frames_for(ms: float, fs: float) -> int:
@@ -45,6 +44,16 @@ def window_count(n: int, window: int, stride: int, pad_short: bool) -> int:
     if n < window:
         return 1 if pad_short and n > 0 else 0
     return 1 + (n - window) // stride
+
+
+@dataclass(frozen=True)
+class Framing:
+    """What cutting one sample into windows needs (small: it is sent to worker processes)."""
+
+    frequency_hz: float
+    window_frames: int
+    stride_frames: int
+    kind: str
 
 
 @dataclass
@@ -61,6 +70,10 @@ class Plan:
     dropped: list[int] = field(default_factory=list)  # shorter than a window, pad_short off
     skipped: list[tuple[int, str]] = field(default_factory=list)  # other axes or kind
     balance: dict[str, dict[str, int]] = field(default_factory=dict)  # label -> category -> windows
+
+    @property
+    def framing(self) -> Framing:
+        return Framing(self.frequency_hz, self.window_frames, self.stride_frames, self.kind)
 
     def report(self) -> list[str]:
         lines = []
@@ -117,7 +130,7 @@ def resample(values: np.ndarray, source_hz: float, target_hz: float) -> np.ndarr
     return signal.resample_poly(values, ratio.numerator, ratio.denominator, axis=0)
 
 
-def windows_of(values: np.ndarray, sample_hz: float, p: Plan, pad_short: bool) -> np.ndarray:
+def windows_of(values: np.ndarray, sample_hz: float, p: Framing, pad_short: bool) -> np.ndarray:
     """(count, window_frames, axes) float32 windows of one sample's values."""
     x = values.astype(np.float32) / np.float32(32768.0) if p.kind == "audio" else values.astype(np.float32)
     x = resample(x, sample_hz, p.frequency_hz).astype(np.float32)

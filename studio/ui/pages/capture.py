@@ -398,7 +398,7 @@ class CapturePage(QWidget):
             self.axes_edit.setText(", ".join(info.axes))
             self.status.setText(f"Streaming {len(info.axes)} axes at {info.frequency_hz:g} Hz from {info.device}")
         self.record_button.setEnabled(state == STREAMING and self.project is not None)
-        if state in (DISCONNECTED,):
+        if state == DISCONNECTED:
             self.log.emit(message)
 
     # ------------------------------------------------------------------ recording

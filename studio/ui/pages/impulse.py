@@ -215,7 +215,7 @@ class ImpulsePage(QWidget):
         cfg = self.config()
         sample = self.project.get(self.sample_combo.currentData())
         try:
-            windows, feats, plan, block = features.window_features(self.project, cfg, sample)
+            values, windows, feats, plan, block = features.window_features(self.project, cfg, sample)
             features.save_config(self.project, cfg)
         except (DspError, ProjectError) as e:
             self.notes.setStyleSheet("color: #b00020")
@@ -227,15 +227,15 @@ class ImpulsePage(QWidget):
                  "windows per label (training/testing): " + ", ".join(
                      f"{label} {n['training']}/{n['testing']}" for label, n in sorted(plan.balance.items()))]
         self.notes.setText("\n".join(lines + block.notes + plan.report()))
-        self.current = (windows, feats, plan, sample)
+        self.current = (values, feats, plan, sample)
         self._draw_preview()
         self.window_index.setRange(0, max(0, len(feats) - 1))
         self._show_window()
 
     def _draw_preview(self) -> None:
-        windows, feats, plan, sample = self.current
+        values, feats, plan, sample = self.current
         self.preview.clear()
-        plot_sample(self.preview, self.project.read(sample), sample.interval_ms)
+        plot_sample(self.preview, values, sample.interval_ms)
         self._window_items = []
         for k in range(min(len(feats), 60)):  # the first windows, alternately shaded
             start = k * plan.stride_frames / plan.frequency_hz
