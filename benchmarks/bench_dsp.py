@@ -13,17 +13,15 @@ at most 2 ms. Prints a table and writes benchmarks/results/dsp.json.
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 import timeit
-from pathlib import Path
 
 import numpy as np
+from results_file import write_results
 
 from studio.dsp.registry import get_block
 
-HERE = Path(__file__).resolve().parent
 FS = 16000
 
 
@@ -77,15 +75,11 @@ def main() -> int:
         print(f"MFCC without CMN: ours {ours:.3f} ms, librosa {librosa_ms:.3f} ms, ours is {ratio:.1f}x as fast")
     goal = rows[0][1] <= 2.0
     print(f"goal MFCC of 1 s in <= 2 ms: {'met' if goal else 'NOT met'} ({rows[0][1]:.3f} ms)")
-    out = HERE / "results" / "dsp.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps({
-        "when": time.strftime("%Y-%m-%d %H:%M:%S"),
+    write_results("dsp", {
         "per_call_ms": {name: round(ms, 4) for name, ms, _ in rows},
         "mfcc_ours_ms": round(ours, 4), "mfcc_librosa_ms": round(librosa_ms, 4) if librosa_ms else None,
         "speed_ratio_vs_librosa": round(ratio, 2) if ratio else None, "goal_met": goal,
-    }, indent=2) + "\n")
-    print(f"wrote {out}")
+    })
     return 0 if goal else 1
 
 

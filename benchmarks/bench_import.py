@@ -15,17 +15,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
+from results_file import RESULTS, write_results
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
+ROOT = Path(__file__).resolve().parent.parent
 
 CHILD = r"""
 import json, resource, sys, time
@@ -94,7 +92,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--samples", type=int, default=10_000)
     ap.add_argument("--hours", type=float, default=1.0)
-    ap.add_argument("--out", type=Path, default=HERE / "results" / "import.json")
+    ap.add_argument("--out", type=Path, default=RESULTS / "import.json")
     args = ap.parse_args()
     rows = []
     with tempfile.TemporaryDirectory(dir=os.environ.get("TMPDIR")) as tmp:
@@ -125,12 +123,7 @@ def main() -> int:
               f"{r['peak_rss_mb']:>13.0f}")
         results.append({"case": name, "size": what, "input_bytes": size, "seconds": round(r["seconds"], 3),
                         "throughput": round(rate, 1), "unit": unit, "peak_rss_mib": round(r["peak_rss_mb"], 1)})
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
-        "when": time.strftime("%Y-%m-%d %H:%M:%S"), "results": results,
-    }, indent=2) + "\n")
-    print(f"wrote {args.out}")
+    write_results("import", {"results": results}, args.out)
     return 0
 
 

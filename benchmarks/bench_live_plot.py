@@ -11,22 +11,19 @@ Prints a table and writes benchmarks/results/live_plot.json.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import threading
 import time
-from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QEvent, QObject
+from results_file import write_results
 
 from studio.devices.live import History
 from studio.devices.sources import StreamInfo
 from studio.ui.app import make_app
 from studio.ui.live_plot import LivePlot
-
-HERE = Path(__file__).resolve().parent
 
 
 class FakeStream:
@@ -110,11 +107,8 @@ def main() -> int:
     for r in results:
         print(f"{r['channels']:>2} ch x {r['rate_hz']:>6g} Hz {r['points_per_curve']:>12} {r['frames_per_s']:>9} "
               f"{r['redraws_per_s']:>10} {r['cpu_percent_of_one_core']:>15} {r['thinning']:>9}")
-    out = HERE / "results" / "live_plot.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps({"platform": os.environ.get("QT_QPA_PLATFORM") or "xcb (Xvfb)",
-                               "when": time.strftime("%Y-%m-%d %H:%M:%S"), "results": results}, indent=2) + "\n")
-    print(f"wrote {out}")
+    write_results("live_plot", {"qt_platform": os.environ.get("QT_QPA_PLATFORM") or "xcb (Xvfb)",
+                                "results": results})
     return 0
 
 

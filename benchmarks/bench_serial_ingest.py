@@ -11,18 +11,15 @@ benchmarks/results/serial_ingest.json.
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
+from results_file import write_results
 
 from studio.devices.serial_source import SerialTextSource
-
-HERE = Path(__file__).resolve().parent
 
 WRITER = r"""
 import os, sys, time
@@ -83,10 +80,7 @@ def main() -> int:
     for r in results:
         print(f"{r['paced_at']!s:>10} {r['lines']:>8} {r['lost']:>5} {r['in_order']!s:>9} {r['lines_per_s']:>9} "
               f"{r['cpu_percent_of_one_core']:>15}")
-    out = HERE / "results" / "serial_ingest.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps({"when": time.strftime("%Y-%m-%d %H:%M:%S"), "results": results}, indent=2) + "\n")
-    print(f"wrote {out}")
+    write_results("serial_ingest", {"results": results})
     return 0 if all(r["lost"] == 0 and r["in_order"] for r in results) else 1
 
 
