@@ -13,18 +13,23 @@ from studio.ui.main_window import MainWindow
 AXES = [Sensor(n, "m/s2") for n in ("accX", "accY", "accZ")]
 
 
+def open_on_impulse(qtbot, tmp_path, project: str):
+    """The main window on the Impulse step of a project, once its first preview is drawn."""
+    w = MainWindow(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(w)
+    w.show()
+    w.open_project(str(tmp_path / project))
+    w.show_step(1)
+    qtbot.waitUntil(lambda: hasattr(w.impulse, "shown_features"), timeout=5000)
+    return w, w.impulse
+
+
 def test_impulse_page_preview_and_explorer(qtbot, tmp_path):
     with Project.create(tmp_path / "p") as project:
         for i, gesture in enumerate(["idle", "wave", "circle"] * 3):
             values = GestureSynth(gesture, 100, seed=i).next(300)
             project.add_sample(gesture, SampleHeader(SENSOR, AXES, 10.0), values, "training")
-    w = MainWindow(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
-    qtbot.addWidget(w)
-    w.show()
-    w.open_project(str(tmp_path / "p"))
-    w.show_step(1)
-    page = w.impulse
-    qtbot.waitUntil(lambda: hasattr(page, "shown_features"), timeout=5000)
+    w, page = open_on_impulse(qtbot, tmp_path, "p")
     assert page.block_combo.currentData() == "spectral"
     assert "45 windows in all" in page.notes.text() and "circle 15/0" in page.notes.text()
     assert len(page._window_items) == 5  # 3 s sample, 1 s windows every 0.5 s
@@ -65,13 +70,7 @@ def test_audio_project_gets_an_audio_block_and_a_spectrogram_view(qtbot, tmp_pat
         for f in (500, 1000, 2000):
             project.add_sample(f"tone{f}", SampleHeader(AUDIO, audio_sensors(1), 1000 / 16000),
                                (8000 * np.sin(2 * np.pi * f * t)).astype(np.int16).reshape(-1, 1))
-    w = MainWindow(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
-    qtbot.addWidget(w)
-    w.show()
-    w.open_project(str(tmp_path / "a"))
-    w.show_step(1)
-    page = w.impulse
-    qtbot.waitUntil(lambda: hasattr(page, "shown_features"), timeout=5000)
+    w, page = open_on_impulse(qtbot, tmp_path, "a")
     assert page.block_combo.currentData() == "mfe" and page.shown_features.ndim == 2
     assert "FFT length raised" in page.notes.text()
     w.close()
