@@ -1,4 +1,4 @@
-"""A form built from a DSP block's parameter schema: one widget per parameter, with its help."""
+"""A form built from a block's parameter schema: one widget per parameter, with its help."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QLineEdit, QSpinBox, QWidget
 
-from studio.dsp.params import Param
+from studio.params import Param
 
 
 class ParamForm(QWidget):
@@ -45,10 +45,13 @@ class ParamForm(QWidget):
             w.valueChanged.connect(self.changed)
         elif p.kind == "float":
             w = QDoubleSpinBox()
-            w.setDecimals(3)
+            w.setDecimals(6 if 0 < abs(p.default) < 0.01 else 3)
             w.setRange(p.minimum if p.minimum is not None else -1e6, p.maximum if p.maximum is not None else 1e6)
             w.setValue(float(value))
             w.valueChanged.connect(self.changed)
+        elif p.kind == "text":
+            w = QLineEdit(str(value))
+            w.editingFinished.connect(self.changed)
         else:  # list of floats
             w = QLineEdit(", ".join(f"{v:g}" for v in value))
             w.editingFinished.connect(self.changed)
@@ -64,6 +67,8 @@ class ParamForm(QWidget):
                 v = w.currentText()
             elif isinstance(w, QSpinBox | QDoubleSpinBox):
                 v = w.value()
+            elif p.kind == "text":
+                v = w.text().strip()
             else:
                 v = w.text()
                 if _floats(v) == list(p.default):  # unchanged list: leave it to the default

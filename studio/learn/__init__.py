@@ -1,0 +1,1 @@
+"""Learning blocks: classifier and anomaly models, training, quantization, runs and testing."""

@@ -1,0 +1,119 @@
+"""From feature windows to training arrays: classes, the validation split, class weights and
+augmentation. Windows of one sample overlap, so validation is held out by sample, not by
+window (otherwise validation would see near copies of training windows)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from studio.dsp.features import FeatureSet
+from studio.params import ParamError
+
+
+@dataclass
+class Split:
+    classes: list[str]
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray  # -1 where the label is not one of the classes
+    test_labels: list[str]
+    test_ids: np.ndarray
+    train_ids: set[int] = field(default_factory=set)  # samples whose windows are in x_train
+    notes: list[str] = field(default_factory=list)
+
+
+def split(fs: FeatureSet, validation: float, seed: int, exclude: set[str] = frozenset()) -> Split:
+    """Training windows by class, a by-sample validation hold-out per class, and the testing set."""
+    cats = np.array(fs.categories)
+    labels = np.array(fs.labels)
+    train_mask = (cats == "training") & ~np.isin(labels, list(exclude))
+    classes = sorted(set(labels[train_mask]))
+    if len(classes) < 2:
+        raise ParamError(f"training needs at least two labels in the training set (found {classes or 'none'})")
+    index = {c: i for i, c in enumerate(classes)}
+    rng = np.random.default_rng(seed)
+    val_ids: set[int] = set()
+    notes = []
+    if validation > 0:
+        for c in classes:
+            ids = np.unique(fs.sample_ids[train_mask & (labels == c)])
+            take = int(round(len(ids) * validation))
+            if len(ids) >= 2:
+                val_ids.update(int(i) for i in rng.permutation(ids)[: max(1, take)])
+            else:
+                notes.append(f"label {c!r} has one training sample: none of it is held out for validation")
+    in_val = train_mask & np.isin(fs.sample_ids, list(val_ids))
+    in_train = train_mask & ~in_val
+    test_mask = cats == "testing"
+    y = np.array([index.get(v, -1) for v in labels], np.int64)
+    unknown = sorted(set(labels[test_mask]) - set(classes))
+    if unknown:
+        notes.append(f"testing label(s) {', '.join(unknown)} are not classes: they are left out of the accuracy")
+    return Split(classes, fs.features[in_train], y[in_train], fs.features[in_val], y[in_val],
+                 fs.features[test_mask], y[test_mask], list(labels[test_mask]), fs.sample_ids[test_mask],
+                 {int(i) for i in np.unique(fs.sample_ids[in_train])}, notes)
+
+
+def class_weights(y: np.ndarray, classes: int) -> dict[int, float]:
+    """Inverse class frequency, 1.0 on average: each class weighs the same in the loss."""
+    counts = np.bincount(y, minlength=classes).astype(np.float64)
+    present = counts > 0
+    w = np.zeros(classes)
+    w[present] = counts.sum() / (present.sum() * counts[present])
+    return {i: float(v) for i, v in enumerate(w)}
+
+
+class Augmenter:
+    """Noise and time shift applied to each training batch, drawn from a seeded generator.
+
+    Noise is scaled per feature by that feature's spread in the training set; the time shift
+    moves sequence and image features along their first axis, filling with the edge frame.
+    """
+
+    def __init__(self, x_train: np.ndarray, noise: float, time_shift: float, seed: int) -> None:
+        self.noise = noise
+        self.spread = x_train.std(axis=0).astype(np.float32) if len(x_train) else None
+        self.max_shift = int(round(time_shift * x_train.shape[1])) if x_train.ndim >= 3 else 0
+        self.rng = np.random.default_rng(seed)
+
+    @property
+    def active(self) -> bool:
+        return self.noise > 0 or self.max_shift > 0
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray:
+        out = batch.copy()
+        if self.max_shift:
+            shifts = self.rng.integers(-self.max_shift, self.max_shift + 1, len(out))
+            for i, s in enumerate(shifts):
+                out[i] = shift_time(out[i], int(s))
+        if self.noise > 0:
+            out += self.rng.standard_normal(out.shape).astype(np.float32) * (self.noise * self.spread)
+        return out
+
+
+def shift_time(x: np.ndarray, s: int) -> np.ndarray:
+    if s == 0:
+        return x
+    out = np.empty_like(x)
+    if s > 0:
+        out[s:] = x[:-s]
+        out[:s] = x[0]
+    else:
+        out[:s] = x[-s:]
+        out[s:] = x[-1]
+    return out
+
+
+def batches(x: np.ndarray, y: np.ndarray, weights: np.ndarray, batch: int, augment: Augmenter, seed: int):
+    """An endless stream of shuffled, augmented batches (``steps_per_epoch`` ends each epoch)."""
+    rng = np.random.default_rng(seed)
+    while True:
+        order = rng.permutation(len(x))
+        for start in range(0, len(order), batch):
+            pick = order[start : start + batch]
+            yield augment(x[pick]), y[pick], weights[pick]
