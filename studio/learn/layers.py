@@ -76,7 +76,8 @@ SCHEMAS: dict[str, tuple[Param, ...]] = {
 }
 TITLES = {
     "dense": "Dense", "conv1d": "1-D convolution", "conv2d": "2-D convolution",
-    "depthwise_conv2d": "2-D depthwise convolution", "max_pool1d": "1-D max pooling", "avg_pool1d": "1-D average pooling",
+    "depthwise_conv2d": "2-D depthwise convolution", "max_pool1d": "1-D max pooling",
+    "avg_pool1d": "1-D average pooling",
     "max_pool2d": "2-D max pooling", "avg_pool2d": "2-D average pooling", "dropout": "Dropout", "flatten": "Flatten",
     "reshape": "Reshape", "batch_norm": "Batch normalisation (folded on export)",
 }
@@ -152,7 +153,8 @@ def _plan_one(spec: dict[str, Any], shape: tuple[int, ...], prev: str | None) ->
     if kind == "dense":
         if len(shape) != 1:
             raise LayerError(f"dense needs a flat input, it gets {shape}: add flatten before it")
-        return Planned(spec, (spec["units"],), shape[0] * spec["units"] + spec["units"], shape[0] * spec["units"]), notes
+        macs = shape[0] * spec["units"]
+        return Planned(spec, (spec["units"],), macs + spec["units"], macs), notes
     if kind in ("conv1d", "max_pool1d", "avg_pool1d"):
         if len(shape) != 2:
             raise LayerError(f"{kind} needs a (time, channels) input, it gets {shape}: add reshape before it")
