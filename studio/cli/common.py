@@ -82,3 +82,14 @@ def status_printer(enabled: bool) -> Callable[[Any], None] | None:
             sys.stderr.flush()
 
     return show
+
+
+def name_values(items: list[str]) -> dict[str, str]:
+    """``NAME=VALUE`` options (``--param``) as a dict."""
+    out = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise CommandError(f"--param needs NAME=VALUE, got {item!r}")
+        out[name.strip()] = value.strip()
+    return out

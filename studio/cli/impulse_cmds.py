@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from studio.cli.common import CommandError, emit_json, open_project, status_printer, warn
+from studio.cli.common import CommandError, emit_json, name_values, open_project, status_printer, warn
 from studio.jobs import Progress
 
 DSP_CHOICES = ("raw", "flatten", "spectral", "mfcc", "mfe", "spectrogram")
@@ -30,22 +30,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_features)
 
 
-def _params(items: list[str]) -> dict[str, str]:
-    out = {}
-    for item in items:
-        name, sep, value = item.partition("=")
-        if not sep or not name.strip():
-            raise CommandError(f"--param needs NAME=VALUE, got {item!r}")
-        out[name.strip()] = value.strip()
-    return out
-
-
 def cmd_impulse(args: argparse.Namespace) -> int:
     from studio.dsp import features
     from studio.dsp.params import DspError
     from studio.dsp.windowing import ImpulseConfig
 
-    cfg = ImpulseConfig(args.window_ms, args.stride_ms, args.dsp, _params(args.param), args.frequency,
+    cfg = ImpulseConfig(args.window_ms, args.stride_ms, args.dsp, name_values(args.param), args.frequency,
                         not args.drop_short)
     with open_project(args.dir) as project:
         try:

@@ -100,6 +100,7 @@ class FeatureParams:
     project_dir: Path
     config: ImpulseConfig | None = None  # None: the project's saved impulse
     workers: int = 2
+    category: str | None = None  # only training or testing samples (the plan still sees every sample)
 
 
 def run(params: FeatureParams, progress: ProgressLike) -> FeatureSet:
@@ -109,7 +110,7 @@ def run(params: FeatureParams, progress: ProgressLike) -> FeatureSet:
         samples = project.samples(enabled=True)
         p, block = configure(project, cfg, samples)
         cache = project.path / CACHE_DIR
-        chosen = [s for s in samples if s.id in p.windows]
+        chosen = [s for s in samples if s.id in p.windows and params.category in (None, s.category)]
         targets = {s.id: cache / (key := cache_key(s, cfg, p, block))[:2] / f"{key}.npy" for s in chosen}
         todo = [s for s in chosen if not targets[s.id].is_file()]
         jobs = [(str(project.path / s.file), s.kind, (s.crop_start, s.crop_end), s.frequency_hz, p.framing,

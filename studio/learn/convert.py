@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from studio.learn.layers import FIRMWARE_OPS, LayerError
-from studio.learn.tf_env import tensorflow
+from studio.learn.tf_env import quiet_native_stderr, tensorflow
 
 REPRESENTATIVE_WINDOWS = 300
 
@@ -37,7 +37,8 @@ def _converter(model: Any) -> Any:
 
 def to_float(model: Any) -> bytes:
     converter = _converter(model)
-    return _checked(converter.convert(), "float32")
+    with quiet_native_stderr():
+        return _checked(converter.convert(), "float32")
 
 
 def to_int8(model: Any, calibration: np.ndarray) -> bytes:
@@ -53,7 +54,8 @@ def to_int8(model: Any, calibration: np.ndarray) -> bytes:
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
     converter.inference_input_type = tf.int8
     converter.inference_output_type = tf.int8
-    return _checked(converter.convert(), "int8")
+    with quiet_native_stderr():
+        return _checked(converter.convert(), "int8")
 
 
 def operators(model: bytes) -> list[str]:

@@ -8,7 +8,11 @@ set before TensorFlow's first import; every module that needs TensorFlow, ``tf_k
 from __future__ import annotations
 
 import os
+import sys
+import tempfile
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import ModuleType
 from typing import Any
 
@@ -22,13 +26,36 @@ def _environment() -> None:
     os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")  # CPU only: skip probing for a GPU
 
 
+@contextmanager
+def quiet_native_stderr() -> Iterator[None]:
+    """Hold back what native code writes to stderr (TensorFlow's start-up and converter chatter,
+    which no setting silences); shown after all if the block fails."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as held:
+        os.dup2(held.fileno(), 2)
+        try:
+            yield
+        except BaseException:
+            os.dup2(saved, 2)
+            held.seek(0)
+            sys.stderr.write(held.read().decode(errors="replace"))
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
 def tensorflow() -> tuple[ModuleType, ModuleType]:
     """``(tf, tf_keras)``, imported once."""
     with _lock:
         if "tf" not in _loaded:
             _environment()
-            import tensorflow as tf
-            import tf_keras
+            with quiet_native_stderr():
+                import tensorflow as tf
+                import tf_keras
+
+                tf.constant(0)  # device set-up logs now, held back, not in the middle of a job
 
             tf.get_logger().setLevel("ERROR")
             _loaded["tf"], _loaded["keras"] = tf, tf_keras
@@ -48,5 +75,6 @@ def tfmot() -> ModuleType:
 def seed_everything(seed: int) -> None:
     """Same seed, same model: seeded initialisers and shuffles, deterministic kernels."""
     tf, keras = tensorflow()
+    keras.backend.clear_session()  # layer names restart too: same seed, same model file
     keras.utils.set_random_seed(int(seed))
     tf.config.experimental.enable_op_determinism()
