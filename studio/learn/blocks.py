@@ -58,7 +58,7 @@ CLASSIFIER = LearnBlock("classifier", "Classifier (neural network)", 1, (
 ANOMALY = LearnBlock("anomaly", "Anomaly detection (K-means)", 1, (
     Param("clusters", "int", 32, "Number of K-means centres", minimum=1, maximum=1024),
     Param("features", "floats", [], "Indices of the features it looks at (empty: all)", minimum=0),
-    Param("threshold_percentile", "float", 99.0, "Scores above this percentile of the training scores are "
+    Param("threshold_percentile", "float", 99.9, "Scores above this percentile of the training scores are "
           "anomalies", minimum=50.0, maximum=100.0),
 ), "Distance to the nearest K-means centre of the training features, scaled per feature.")
 
