@@ -21,7 +21,8 @@ pytestmark = pytest.mark.skipif(not (have("espeak-ng") and have("sox")),
                                 reason="espeak-ng or sox is not installed (installer/setup.sh installs them)")
 
 WORDS = ("yes", "no", "left", "right")
-ACCENTS = ("en-gb", "en-us", "en-gb-scotland", "en-gb-x-rp", "en-gb-x-gbclan", "en-gb-x-gbcwmd", "en-029",
+# "en", not "en-gb": espeak-ng 1.51 ignores the +variant on en-gb, so its voices would all be one
+ACCENTS = ("en", "en-us", "en-gb-scotland", "en-gb-x-rp", "en-gb-x-gbclan", "en-gb-x-gbcwmd", "en-029",
            "en-us-nyc")
 VARIANTS = ("m1", "m3", "f2", "f4")
 VOICES = [f"{a}+{v}" for a, v in itertools.product(ACCENTS, VARIANTS)]

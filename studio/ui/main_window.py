@@ -62,7 +62,11 @@ class MainWindow(QMainWindow):
         self.capture.log.connect(self.log)
         self.impulse = ImpulsePage(self.runner)
         self.impulse.log.connect(self.log)
-        self.pages = [self.capture, self.impulse, TrainPage(), TestPage(), DeployPage()]
+        self.train = TrainPage(self.runner)
+        self.train.log.connect(self.log)
+        self.test = TestPage(self.runner)
+        self.test.log.connect(self.log)
+        self.pages = [self.capture, self.impulse, self.train, self.test, DeployPage()]
 
         self.stack = QStackedWidget()
         self.stack.addWidget(self.welcome)
@@ -248,6 +252,8 @@ class MainWindow(QMainWindow):
         self.nav_group.button(index).setChecked(True)
         if self.pages[index] is self.impulse:
             self.impulse.refresh_samples()
+        elif self.pages[index] in (self.train, self.test):
+            self.pages[index].refresh()
 
     # ------------------------------------------------------------------ jobs
 
