@@ -3,8 +3,9 @@
     xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python docs/make_screenshots.py
 
 Makes a project in a temp folder, records from the in-app virtual board, and saves
-docs/images/capture.png (live data on the plot) and docs/images/impulse.png (windows, features
-and the feature explorer).
+docs/images/capture.png (live data on the plot), docs/images/impulse.png (windows, features
+and the feature explorer), docs/images/train.png (curves, results, runs) and
+docs/images/test.png (the testing set and live classification).
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ from pathlib import Path
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
+from studio.dataset.synthetic import add_gestures
 from studio.ui.app import make_app
 from studio.ui.main_window import MainWindow
 
 OUT = Path(__file__).resolve().parent / "images"
+GESTURES = ("idle", "wave", "circle", "shake")
 
 
 def pump(app: QApplication, seconds: float) -> None:
@@ -29,6 +32,40 @@ def pump(app: QApplication, seconds: float) -> None:
     while time.monotonic() < end:
         app.processEvents()
         time.sleep(0.005)
+
+
+def wait_for(app: QApplication, done, seconds: float) -> None:
+    end = time.monotonic() + seconds
+    while not done() and time.monotonic() < end:
+        pump(app, 0.2)
+
+
+def train_and_test(app: QApplication, window: MainWindow) -> None:
+    """More people's gestures (some held out for testing), a training run, the testing set and
+    live classification of the virtual board."""
+    add_gestures(window.project, GESTURES, range(0, 6), 12.0, 100.0, "training")
+    add_gestures(window.project, GESTURES, range(6, 8), 12.0, 100.0, "testing")
+    window.show_step(2)
+    page = window.train
+    page.params.set_value("epochs", 40)
+    page.anomaly_check.setChecked(True)
+    page.start_training()
+    wait_for(app, lambda: page.job is None, 300)
+    pump(app, 0.5)
+    window.grab().save(str(OUT / "train.png"))
+    print(f"wrote {OUT / 'train.png'}")
+    window.show_step(3)
+    test = window.test
+    test.classify_all()
+    wait_for(app, lambda: test.report is not None, 120)
+    test.device_combo.setCurrentIndex(test.device_combo.findData("virtual"))
+    test.gesture_combo.setCurrentText("circle")
+    test.start_live()
+    wait_for(app, lambda: len(test.live_results) >= 8, 30)
+    window.grab().save(str(OUT / "test.png"))
+    print(f"wrote {OUT / 'test.png'}")
+    test.stop_live()
+    wait_for(app, lambda: test.live_job is None, 10)
 
 
 def main() -> int:
@@ -78,6 +115,7 @@ def main() -> int:
         pump(app, 0.5)
         window.grab().save(str(OUT / "impulse.png"))
         print(f"wrote {OUT / 'impulse.png'}")
+        train_and_test(app, window)
         window.close()
     return 0
 

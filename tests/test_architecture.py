@@ -71,3 +71,16 @@ def test_console_script_and_module_entry_point_work():
     if venv_script.exists():
         out2 = subprocess.run([str(venv_script), "--help"], capture_output=True, text=True)
         assert out2.returncode == 0 and "import" in out2.stdout
+
+
+def test_first_window_does_not_import_tensorflow():
+    code = (
+        "import os\nos.environ['QT_QPA_PLATFORM'] = 'offscreen'\n"
+        "from PySide6.QtCore import QSettings\n"
+        "from studio.ui.app import make_app\nfrom studio.ui.main_window import MainWindow\n"
+        "app = make_app([])\nw = MainWindow(QSettings('/dev/null', QSettings.Format.IniFormat))\n"
+        "w.show()\napp.processEvents()\n"
+    )
+    loaded = _modules_after(code)
+    assert not loaded & HEAVY
+    assert "sklearn" not in loaded and "ai_edge_litert" not in loaded
