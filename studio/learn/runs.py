@@ -75,7 +75,7 @@ def numbers(project: Project) -> list[int]:
     return sorted(int(p.name) for p in root.iterdir() if p.is_dir() and p.name.isdigit())
 
 
-def save(project: Project, files: dict[str, bytes], number_hint: int | None = None) -> Run:
+def save(project: Project, files: dict[str, bytes]) -> Run:
     """Write a complete run under the next free number."""
     root = _root(project)
     root.mkdir(exist_ok=True)
@@ -92,7 +92,7 @@ def save(project: Project, files: dict[str, bytes], number_hint: int | None = No
                 f.flush()
                 os.fsync(f.fileno())
         fsync_dir(tmp)
-        number = number_hint or (max(numbers(project), default=0) + 1)
+        number = max(numbers(project), default=0) + 1
         while True:
             try:
                 os.rename(tmp, root / f"{number:03d}")  # fails if another writer took the number

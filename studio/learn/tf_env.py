@@ -17,6 +17,7 @@ from types import ModuleType
 from typing import Any
 
 _lock = threading.Lock()
+_stderr_lock = threading.RLock()  # file descriptor 2 is the process's: one holder at a time
 _loaded: dict[str, Any] = {}
 
 
@@ -30,9 +31,9 @@ def _environment() -> None:
 def quiet_native_stderr() -> Iterator[None]:
     """Hold back what native code writes to stderr (TensorFlow's start-up and converter chatter,
     which no setting silences); shown after all if the block fails."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    with tempfile.TemporaryFile() as held:
+    with _stderr_lock, tempfile.TemporaryFile() as held:
+        sys.stderr.flush()
+        saved = os.dup(2)
         os.dup2(held.fileno(), 2)
         try:
             yield
