@@ -50,7 +50,10 @@ def test_impulse_page_preview_and_explorer(qtbot, tmp_path):
     qtbot.waitUntil(lambda: "windows in all" in page.notes.text(), timeout=5000)
 
     page.generate_button.click()
-    qtbot.waitUntil(lambda: page.explorer_point_count() == 27, timeout=60_000)  # 9 samples x 3 windows
+    try:
+        qtbot.waitUntil(lambda: page.explorer_point_count() == 27, timeout=60_000)  # 9 samples x 3 windows
+    except Exception:
+        raise AssertionError(f"no explorer; log:\n{w.log_view.toPlainText()}") from None
     assert len(page.scatter_items) == 3  # one colour per label
     page.open_window(13)
     fs = page.feature_set
