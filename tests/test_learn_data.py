@@ -47,19 +47,23 @@ def test_class_weights_balance_the_classes():
 
 
 def test_time_shift_fills_with_the_edge_frame_and_noise_follows_each_features_spread():
-    x = np.arange(10, dtype=np.float32)[:, None]
-    assert data.shift_time(x, 3)[:, 0].tolist() == [0, 0, 0, 0, 1, 2, 3, 4, 5, 6]
-    assert data.shift_time(x, -2)[:, 0].tolist() == [2, 3, 4, 5, 6, 7, 8, 9, 9, 9]
+    from studio.learn.fit import augment_batch
+
     train = np.random.default_rng(0).normal(size=(500, 2)).astype(np.float32) * np.array([1.0, 0.0], np.float32)
-    aug = data.Augmenter(train, noise=0.5, time_shift=0.3, seed=1)
-    assert aug.max_shift == 0 and aug.active  # flat features have no time axis
-    out = aug(np.zeros((2000, 2), np.float32))
+    flat = data.Augmentation.for_training(train, noise=0.5, time_shift=0.3, seed=1)
+    assert flat.max_shift == 0 and flat.active  # flat features have no time axis
+    out = augment_batch(np.zeros((2000, 2), np.float32), 0, flat).numpy()
     assert 0.45 < out[:, 0].std() < 0.55 and not out[:, 1].any()
-    seq = data.Augmenter(np.zeros((4, 10, 3), np.float32), noise=0.0, time_shift=0.2, seed=1)
-    assert seq.max_shift == 2
-    a = data.Augmenter(train, 0.5, 0.0, 7)(train[:4])
-    b = data.Augmenter(train, 0.5, 0.0, 7)(train[:4])
-    assert np.array_equal(a, b)
+    a, b = (augment_batch(train[:4], 3, flat).numpy() for _ in range(2))
+    assert np.array_equal(a, b) and not np.array_equal(a, augment_batch(train[:4], 4, flat).numpy())
+
+    seq = data.Augmentation.for_training(np.zeros((4, 10, 1), np.float32), noise=0.0, time_shift=0.3, seed=1)
+    assert seq.max_shift == 3 and seq.active
+    x = np.tile(np.arange(10, dtype=np.float32)[None, :, None], (200, 1, 1))
+    shifted = augment_batch(x, 0, seq).numpy()[:, :, 0]
+    ramps = {s: np.clip(np.arange(10) - s, 0, 9) for s in range(-3, 4)}  # moved by s, the edge frame filling in
+    found = [next(s for s, ramp in ramps.items() if np.array_equal(row, ramp)) for row in shifted]
+    assert set(found) == set(range(-3, 4))  # every shift occurs, and nothing else
 
 
 def test_metrics_per_class_and_confusion():

@@ -68,52 +68,27 @@ def class_weights(y: np.ndarray, classes: int) -> dict[int, float]:
     return {i: float(v) for i, v in enumerate(w)}
 
 
-class Augmenter:
-    """Noise and time shift applied to each training batch, drawn from a seeded generator.
+@dataclass
+class Augmentation:
+    """Noise and time shift applied to each training batch (inside the TensorFlow input
+    pipeline, see :func:`studio.learn.fit.augment_batch`).
 
     Noise is scaled per feature by that feature's spread in the training set; the time shift
-    moves sequence and image features along their first axis, filling with the edge frame.
+    moves sequence and image features along their first axis by up to ``max_shift`` frames,
+    filling with the edge frame. Flat features have no time axis and are not shifted.
     """
 
-    def __init__(self, x_train: np.ndarray, noise: float, time_shift: float, seed: int) -> None:
-        self.noise = noise
-        self.spread = x_train.std(axis=0).astype(np.float32) if len(x_train) else None
-        self.max_shift = int(round(time_shift * x_train.shape[1])) if x_train.ndim >= 3 else 0
-        self.rng = np.random.default_rng(seed)
+    noise: float
+    spread: np.ndarray
+    max_shift: int
+    seed: int
+
+    @classmethod
+    def for_training(cls, x_train: np.ndarray, noise: float, time_shift: float, seed: int) -> Augmentation:
+        spread = x_train.std(axis=0).astype(np.float32) if len(x_train) else np.zeros(x_train.shape[1:], np.float32)
+        max_shift = int(round(time_shift * x_train.shape[1])) if x_train.ndim >= 3 else 0
+        return cls(noise, spread, max_shift, seed)
 
     @property
     def active(self) -> bool:
         return self.noise > 0 or self.max_shift > 0
-
-    def __call__(self, batch: np.ndarray) -> np.ndarray:
-        out = batch.copy()
-        if self.max_shift:
-            shifts = self.rng.integers(-self.max_shift, self.max_shift + 1, len(out))
-            for i, s in enumerate(shifts):
-                out[i] = shift_time(out[i], int(s))
-        if self.noise > 0:
-            out += self.rng.standard_normal(out.shape).astype(np.float32) * (self.noise * self.spread)
-        return out
-
-
-def shift_time(x: np.ndarray, s: int) -> np.ndarray:
-    if s == 0:
-        return x
-    out = np.empty_like(x)
-    if s > 0:
-        out[s:] = x[:-s]
-        out[:s] = x[0]
-    else:
-        out[:s] = x[-s:]
-        out[s:] = x[-1]
-    return out
-
-
-def batches(x: np.ndarray, y: np.ndarray, weights: np.ndarray, batch: int, augment: Augmenter, seed: int):
-    """An endless stream of shuffled, augmented batches (``steps_per_epoch`` ends each epoch)."""
-    rng = np.random.default_rng(seed)
-    while True:
-        order = rng.permutation(len(x))
-        for start in range(0, len(order), batch):
-            pick = order[start : start + batch]
-            yield augment(x[pick]), y[pick], weights[pick]

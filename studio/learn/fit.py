@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from studio.jobs import ProgressLike
-from studio.learn.data import Augmenter, Split, batches
+from studio.learn.data import Augmentation, Split
 from studio.learn.tf_env import tensorflow, tfmot
 
 
@@ -70,7 +70,7 @@ def _compile(model: Any, learning_rate: float) -> None:
 
 
 def fit(model: Any, data: Split, p: dict[str, Any], name: str, epochs: int, learning_rate: float,
-        weights: dict[int, float] | None, augment: Augmenter, progress: ProgressLike,
+        weights: dict[int, float] | None, augment: Augmentation, progress: ProgressLike,
         extra_callbacks: tuple = ()) -> Phase:
     """Compile and fit ``model`` for ``epochs``; its best weights are in place afterwards."""
     _, keras = tensorflow()
@@ -87,7 +87,7 @@ def fit(model: Any, data: Split, p: dict[str, Any], name: str, epochs: int, lear
         w = np.ones(len(data.y_train), np.float32) if weights is None else \
             np.array([weights[int(c)] for c in data.y_train], np.float32)
         steps = math.ceil(len(data.x_train) / batch)
-        model.fit(batches(data.x_train, data.y_train, w, batch, augment, p["seed"]), steps_per_epoch=steps,
+        model.fit(_augmented(data.x_train, data.y_train, w, batch, augment), steps_per_epoch=steps,
                   epochs=epochs, validation_data=val, callbacks=callbacks, verbose=0)
     else:
         model.fit(data.x_train, data.y_train, batch_size=batch, epochs=epochs, validation_data=val,
@@ -95,7 +95,36 @@ def fit(model: Any, data: Split, p: dict[str, Any], name: str, epochs: int, lear
     return phase
 
 
-def prune(model: Any, data: Split, p: dict[str, Any], weights: dict[int, float] | None, augment: Augmenter,
+def augment_batch(x: Any, index: Any, aug: Augmentation) -> Any:
+    """One batch augmented with TensorFlow's stateless random ops, seeded by (seed, batch index):
+    the same seed gives the same batches, and no Python runs on tf.data's threads."""
+    tf, _ = tensorflow()
+    x = tf.convert_to_tensor(x, tf.float32)
+    index = tf.cast(index, tf.int64)
+    if aug.max_shift:
+        frames = tf.shape(x)[1]
+        shifts = tf.random.stateless_uniform([tf.shape(x)[0]], [aug.seed, index * 2], -aug.max_shift,
+                                             aug.max_shift + 1, dtype=tf.int32)
+        source = tf.clip_by_value(tf.range(frames)[None, :] - shifts[:, None], 0, frames - 1)
+        x = tf.gather(x, source, batch_dims=1)
+    if aug.noise > 0:
+        noise = tf.random.stateless_normal(tf.shape(x), [aug.seed, index * 2 + 1])
+        x = x + noise * tf.constant(aug.noise * aug.spread)
+    return x
+
+
+def _augmented(x: np.ndarray, y: np.ndarray, w: np.ndarray, batch: int, aug: Augmentation) -> Any:
+    """Shuffled batches (reshuffled every epoch), augmented in the graph; endless, so
+    ``steps_per_epoch`` ends each epoch."""
+    tf, _ = tensorflow()
+    data = tf.data.Dataset.from_tensor_slices((x, y, w)).shuffle(len(x), seed=aug.seed,
+                                                                   reshuffle_each_iteration=True)
+    data = data.batch(batch).repeat()
+    return tf.data.Dataset.zip((tf.data.Dataset.counter(), data)).map(
+        lambda i, b: (augment_batch(b[0], i, aug), b[1], b[2])).prefetch(2)
+
+
+def prune(model: Any, data: Split, p: dict[str, Any], weights: dict[int, float] | None, augment: Augmentation,
           progress: ProgressLike) -> tuple[Any, Phase]:
     """Magnitude pruning to ``p["prune"]`` sparsity, reached gradually over two thirds of the
     fine-tuning steps; returns the stripped model (plain layers with zeroed weights)."""
@@ -111,7 +140,7 @@ def prune(model: Any, data: Split, p: dict[str, Any], weights: dict[int, float] 
 
 
 def quantization_aware(model: Any, data: Split, p: dict[str, Any], weights: dict[int, float] | None,
-                       augment: Augmenter, progress: ProgressLike, keep_sparsity: bool) -> tuple[Any, Phase]:
+                       augment: Augmentation, progress: ProgressLike, keep_sparsity: bool) -> tuple[Any, Phase]:
     """Fine-tune with fake quantization; a pruned model keeps its zeros (prune-preserving scheme)."""
     mot = tfmot()
     q = mot.quantization.keras

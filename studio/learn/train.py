@@ -93,7 +93,7 @@ def run(params: TrainParams, progress: ProgressLike) -> TrainResult:
     seed_everything(p["seed"])
     model = keras_model.build(arch)
     weights = data.class_weights(split.y_train, len(split.classes)) if p["class_weights"] else None
-    augment = data.Augmenter(split.x_train, p["noise"], p["time_shift"], p["seed"])
+    augment = data.Augmentation.for_training(split.x_train, p["noise"], p["time_shift"], p["seed"])
     fine = (p["prune"] > 0) + (p["quantize"] == "qat")
     end_fit = 0.7 - 0.12 * fine
     phases = [fit.fit(model, split, p, "training", p["epochs"], p["learning_rate"], weights, augment,
