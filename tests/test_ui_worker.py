@@ -54,3 +54,14 @@ def test_errors_arrive_as_one_line_messages(qtbot, tmp_path):
     with qtbot.waitSignal(handle.failed, timeout=10_000) as blocker:
         pass
     assert blocker.args[0].endswith("no such project folder") and "\n" not in blocker.args[0]
+
+
+def test_a_quick_job_waits_for_its_caller_to_connect(qtbot):
+    """The job starts from the event loop, so a caller that connects after ``start`` returns
+    (even a slow one) never misses the result of a job that takes no time."""
+    runner = JobRunner()
+    handle = runner.start("instant", lambda params, progress: params * 2, 21)
+    time.sleep(0.3)  # the GUI thread is busy: a job started at once would have finished by now
+    with qtbot.waitSignal(handle.finished, timeout=5_000) as blocker:
+        pass
+    assert blocker.args == [42]

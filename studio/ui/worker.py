@@ -7,7 +7,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
 
 from studio.errors import StudioError
 from studio.jobs import Cancelled, Progress, ProgressEvent
@@ -84,7 +84,10 @@ class JobRunner(QObject):
         for sig in (handle.finished, handle.failed, handle.cancelled):
             sig.connect(lambda *_a, h=handle: self.active.remove(h) if h in self.active else None)
         self.started.emit(handle)
-        self.pool.start(_Task(handle, job, params))
+        task = _Task(handle, job, params)
+        # queued to the event loop: the caller connects to the handle's signals right after this
+        # returns, and a quick job must not finish (and signal) before those connections exist
+        QTimer.singleShot(0, self, lambda: self.pool.start(task))
         return handle
 
     def wait(self, msecs: int = -1) -> bool:
