@@ -65,3 +65,16 @@ def test_a_quick_job_waits_for_its_caller_to_connect(qtbot):
     with qtbot.waitSignal(handle.finished, timeout=5_000) as blocker:
         pass
     assert blocker.args == [42]
+
+
+def test_shutdown_runs_pending_jobs_cancelled_and_silenced(qtbot):
+    """Closing the window: a job queued but not started yet still runs, sees the cancellation,
+    and none of its signals reach views that are being torn down."""
+    runner = JobRunner()
+    seen, heard = [], []
+    handle = runner.start("queued", lambda params, progress: seen.append(progress.cancelled), None)
+    for sig in (handle.finished, handle.cancelled, handle.failed):
+        sig.connect(lambda *a: heard.append(a))
+    assert runner.shutdown(5000) and seen == [True]
+    qtbot.wait(200)
+    assert heard == []

@@ -196,9 +196,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("window/state", self.saveState())
         self.settings.sync()
         self.capture.shutdown()
-        for handle in list(self.runner.active):
-            handle.cancel()
-        self.runner.wait(5000)
+        self.runner.shutdown(5000)
         if self.project is not None:
             self.project.close()
         super().closeEvent(event)

@@ -77,6 +77,7 @@ class JobRunner(QObject):
         self.pool = QThreadPool()
         self.pool.setMaxThreadCount(max_threads)
         self.active: list[JobHandle] = []
+        self._pending: list[_Task] = []
 
     def start(self, name: str, job: Callable[[Any, Progress], Any], params: Any) -> JobHandle:
         handle = JobHandle(name)
@@ -84,11 +85,25 @@ class JobRunner(QObject):
         for sig in (handle.finished, handle.failed, handle.cancelled):
             sig.connect(lambda *_a, h=handle: self.active.remove(h) if h in self.active else None)
         self.started.emit(handle)
-        task = _Task(handle, job, params)
-        # queued to the event loop: the caller connects to the handle's signals right after this
-        # returns, and a quick job must not finish (and signal) before those connections exist
-        QTimer.singleShot(0, self, lambda: self.pool.start(task))
+        # started from the event loop: the caller connects to the handle's signals right after
+        # this returns, and a quick job must not finish (and signal) before those connections exist
+        self._pending.append(_Task(handle, job, params))
+        QTimer.singleShot(0, self, self._start_pending)
         return handle
 
+    def _start_pending(self) -> None:
+        pending, self._pending = self._pending, []
+        for task in pending:
+            self.pool.start(task)
+
     def wait(self, msecs: int = -1) -> bool:
+        self._start_pending()
         return self.pool.waitForDone(msecs)
+
+    def shutdown(self, msecs: int = 5000) -> bool:
+        """Cancel every job and wait for them, their signals silenced: the views they would
+        update are going away."""
+        for handle in list(self.active):
+            handle.blockSignals(True)
+            handle.cancel()
+        return self.wait(msecs)
