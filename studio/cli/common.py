@@ -9,7 +9,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from studio.errors import StudioError
 from studio.formats.errors import FormatError
+from studio.jobs import Progress
 from studio.project import Project, ProjectError
 from studio.text import oneline
 
@@ -93,3 +95,17 @@ def name_values(items: list[str]) -> dict[str, str]:
             raise CommandError(f"--param needs NAME=VALUE, got {item!r}")
         out[name.strip()] = value.strip()
     return out
+
+
+def run_job(job: Callable[[Any, Progress], Any], params: Any, show: bool,
+            errors: tuple[type[Exception], ...] = (StudioError,)) -> Any:
+    """Run a job with a status line on stderr (when ``show`` and stderr is a terminal); the
+    ``errors`` it raises become one-line command errors."""
+    listener = status_printer(show)
+    try:
+        return job(params, Progress(listener))
+    except errors as e:
+        raise CommandError(str(e)) from None
+    finally:
+        if listener:
+            sys.stderr.write("\r\x1b[K")

@@ -6,10 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from studio.cli.common import CommandError, emit_json, fail, status_printer, warn
+from studio.cli.common import emit_json, fail, run_job, warn
 from studio.dataset import exporter, importer
 from studio.formats.errors import FormatError
-from studio.jobs import Progress
 from studio.project import ProjectError
 from studio.text import oneline
 
@@ -35,23 +34,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_export)
 
 
-def _run_job(job, params, show: bool):
-    listener = status_printer(show)
-    try:
-        return job(params, Progress(listener))
-    except (ProjectError, FormatError) as e:
-        raise CommandError(str(e)) from None
-    finally:
-        if listener:
-            sys.stderr.write("\r\x1b[K")
-
-
 def cmd_import(args: argparse.Namespace) -> int:
     params = importer.ImportParams(
         project_dir=Path(args.dir), paths=[Path(p) for p in args.paths], label=args.label,
         category=args.category, hmac_key=args.hmac_key, frequency_hz=args.frequency,
     )
-    report = _run_job(importer.run, params, not args.json)
+    report = run_job(importer.run, params, not args.json, (ProjectError, FormatError))
     if args.json:
         emit_json(report.to_dict())
     else:
@@ -73,7 +61,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     params = exporter.ExportParams(Path(args.dir), Path(args.out), args.format, args.include_disabled)
-    report = _run_job(exporter.run, params, not args.json)
+    report = run_job(exporter.run, params, not args.json, (ProjectError, FormatError))
     if args.json:
         emit_json(report.to_dict())
     for sample_id, reason in report.refused:

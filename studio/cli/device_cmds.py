@@ -8,8 +8,7 @@ import sys
 import threading
 from pathlib import Path
 
-from studio.cli.common import CommandError, emit_json, status_printer, warn
-from studio.jobs import Progress
+from studio.cli.common import CommandError, emit_json, run_job, warn
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -91,14 +90,7 @@ def cmd_capture(args: argparse.Namespace) -> int:
                               args.framed, args.gesture, seed=args.seed)
     params = capture.CaptureParams(Path(args.dir), spec, args.label, args.seconds,
                                    None if args.category == "split" else args.category)
-    listener = status_printer(not args.json)
-    try:
-        result = capture.run(params, Progress(listener))
-    except (DeviceError, ProjectError) as e:
-        raise CommandError(str(e)) from None
-    finally:
-        if listener:
-            sys.stderr.write("\r\x1b[K")
+    result = run_job(capture.run, params, not args.json, (DeviceError, ProjectError))
     if args.json:
         emit_json(vars(result))
     elif result.sample_id is not None:

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-from studio.cli.common import CommandError, emit_json, name_values, open_project, status_printer, warn
-from studio.jobs import Progress
+from studio.cli.common import CommandError, emit_json, name_values, open_project, run_job, warn
 
 DSP_CHOICES = ("raw", "flatten", "spectral", "mfcc", "mfe", "spectrogram")
 
@@ -63,14 +61,7 @@ def cmd_features(args: argparse.Namespace) -> int:
     from studio.dsp.params import DspError
     from studio.project import ProjectError
 
-    listener = status_printer(not args.json)
-    try:
-        result = features.run(features.FeatureParams(Path(args.dir)), Progress(listener))
-    except (DspError, ProjectError) as e:
-        raise CommandError(str(e)) from None
-    finally:
-        if listener:
-            sys.stderr.write("\r\x1b[K")
+    result = run_job(features.run, features.FeatureParams(Path(args.dir)), not args.json, (DspError, ProjectError))
     summary = result.summary()
     if args.json:
         emit_json(summary)

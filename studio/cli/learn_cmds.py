@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
-from studio.cli.common import CommandError, emit_json, name_values, open_project, status_printer, warn
+from studio.cli.common import CommandError, emit_json, name_values, open_project, run_job, warn
 from studio.devices.gestures import GESTURES
 from studio.errors import StudioError
 from studio.jobs import Progress
+from studio.learn.metrics import percent
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -68,10 +68,6 @@ def _layers(path: Path | None) -> list[dict[str, Any]] | None:
     return layers
 
 
-def _pct(v: float | None) -> str:
-    return "-" if v is None else f"{100 * v:.1f}%"
-
-
 def cmd_train(args: argparse.Namespace) -> int:
     from studio.learn import train
 
@@ -81,26 +77,20 @@ def cmd_train(args: argparse.Namespace) -> int:
             overrides[name] = getattr(args, name)
     anomaly = name_values(args.anomaly_param) if args.anomaly or args.anomaly_param else None
     params = train.TrainParams(Path(args.dir), overrides, _layers(args.layers), anomaly)
-    listener = status_printer(not args.json)
-    try:
-        result = train.run(params, Progress(listener))
-    except StudioError as e:
-        raise CommandError(str(e)) from None
-    finally:
-        if listener:
-            sys.stderr.write("\r\x1b[K")
+    result = run_job(train.run, params, not args.json)
     m = result.metrics
     if args.json:
         emit_json({"run": result.run.number, "path": str(result.run.path), **m})
         return 0
-    print(f"run {result.run.number}: float32 accuracy {_pct(m['float']['accuracy'])}, int8 "
-          f"{_pct(m['int8']['accuracy'])} ({m['quantization']}) on {m['float']['windows']} testing windows")
+    print(f"run {result.run.number}: float32 accuracy {percent(m['float']['accuracy'])}, int8 "
+          f"{percent(m['int8']['accuracy'])} ({m['quantization']}) on {m['float']['windows']} testing windows")
     print(f"  model: {m['float']['model_bytes']:,} bytes float32, {m['int8']['model_bytes']:,} bytes int8; "
           f"{m['architecture']['params']:,} parameters; {m['epochs_trained']} epochs (best {m['best_epoch']})"
-          + (f"; sparsity {_pct(m['sparsity'])}" if m["sparsity"] is not None else "")
+          + (f"; sparsity {percent(m['sparsity'])}" if m["sparsity"] is not None else "")
           + ("; cancelled" if m["cancelled"] else ""))
     if m["anomaly"]:
-        print(f"  anomaly: threshold {m['anomaly']['threshold']}, testing agreement {_pct(m['anomaly']['accuracy'])}")
+        a = m["anomaly"]
+        print(f"  anomaly: threshold {a['threshold']}, testing agreement {percent(a['accuracy'])}")
     for note in m["notes"]:
         warn(note)
     return 0
@@ -117,22 +107,15 @@ def _matrix(labels: list[str], confusion: list[list[int]]) -> list[str]:
 def cmd_test(args: argparse.Namespace) -> int:
     from studio.learn import classify
 
-    listener = status_printer(not args.json)
-    try:
-        report = classify.run(classify.TestParams(Path(args.dir), args.run), Progress(listener))
-    except StudioError as e:
-        raise CommandError(str(e)) from None
-    finally:
-        if listener:
-            sys.stderr.write("\r\x1b[K")
+    report = run_job(classify.run, classify.TestParams(Path(args.dir), args.run), not args.json)
     if args.json:
         emit_json(report.to_dict())
         return 0
     print(f"run {report.run}: {len(report.samples)} testing samples, {report.float['windows']} windows")
     for kind in ("float", "int8"):
         metrics = getattr(report, kind)
-        print(f"{kind:>5}: window accuracy {_pct(metrics['accuracy'])}, "
-              f"sample accuracy {_pct(report.sample_accuracy[kind])}")
+        print(f"{kind:>5}: window accuracy {percent(metrics['accuracy'])}, "
+              f"sample accuracy {percent(report.sample_accuracy[kind])}")
     print("confusion (int8; rows: true label, columns: predicted):")
     for line in _matrix(report.classes, report.int8["confusion"]):
         print("  " + line)
@@ -164,8 +147,9 @@ def cmd_runs(args: argparse.Namespace) -> int:
           f"{'sparsity':>8}")
     for r in rows:
         mark = "*" if r["chosen"] else " "
-        print(f"{r['run']:>3}{mark}  {r['dsp']:<11} {r['quantize']:<4} {r['epochs']:>6} {_pct(r['float_accuracy']):>7} "
-              f"{_pct(r['int8_accuracy']):>7} {r['int8_bytes']:>10,} {_pct(r['sparsity']):>8}"
+        print(f"{r['run']:>3}{mark}  {r['dsp']:<11} {r['quantize']:<4} {r['epochs']:>6} "
+              f"{percent(r['float_accuracy']):>7} {percent(r['int8_accuracy']):>7} {r['int8_bytes']:>10,} "
+              f"{percent(r['sparsity']):>8}"
               + ("  cancelled" if r["cancelled"] else ""))
     if chosen:
         print(f"* chosen for deployment: run {chosen}")

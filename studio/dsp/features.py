@@ -46,7 +46,12 @@ def configure(project: Project, cfg: ImpulseConfig, samples: list[Sample] | None
     """Check an impulse against the dataset: the plan of windows and the configured block."""
     samples = project.samples(enabled=True) if samples is None else samples
     p = plan(samples, cfg)
-    return p, get_block(cfg.block).configure(cfg.params, p.frequency_hz, p.window_frames, p.axes)
+    return p, block_for(cfg, p)
+
+
+def block_for(cfg: ImpulseConfig, p: Plan) -> Configured:
+    """The impulse's DSP block configured for a plan's rate, window and axes."""
+    return get_block(cfg.block).configure(cfg.params, p.frequency_hz, p.window_frames, p.axes)
 
 
 def cache_key(sample: Sample, cfg: ImpulseConfig, p: Plan, block: Configured) -> str:

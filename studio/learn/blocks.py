@@ -22,9 +22,6 @@ class LearnBlock:
     schema: tuple[Param, ...]
     summary: str
 
-    def defaults(self) -> dict[str, Any]:
-        return {p.name: p.default for p in self.schema}
-
     def resolve(self, given: dict[str, Any]) -> dict[str, Any]:
         return resolve(self.schema, given)
 
@@ -61,9 +58,6 @@ ANOMALY = LearnBlock("anomaly", "Anomaly detection (K-means)", 1, (
     Param("threshold_percentile", "float", 99.9, "Scores above this percentile of the training scores are "
           "anomalies", minimum=50.0, maximum=100.0),
 ), "Distance to the nearest K-means centre of the training features, scaled per feature.")
-
-BLOCKS = {b.name: b for b in (CLASSIFIER, ANOMALY)}
-
 
 @dataclass
 class LearnConfig:

@@ -22,7 +22,6 @@ class Split:
     x_test: np.ndarray
     y_test: np.ndarray  # -1 where the label is not one of the classes
     test_labels: list[str]
-    test_ids: np.ndarray
     train_ids: set[int] = field(default_factory=set)  # samples whose windows are in x_train
     notes: list[str] = field(default_factory=list)
 
@@ -55,7 +54,7 @@ def split(fs: FeatureSet, validation: float, seed: int, exclude: set[str] = froz
     if unknown:
         notes.append(f"testing label(s) {', '.join(unknown)} are not classes: they are left out of the accuracy")
     return Split(classes, fs.features[in_train], y[in_train], fs.features[in_val], y[in_val],
-                 fs.features[test_mask], y[test_mask], list(labels[test_mask]), fs.sample_ids[test_mask],
+                 fs.features[test_mask], y[test_mask], list(labels[test_mask]),
                  {int(i) for i in np.unique(fs.sample_ids[in_train])}, notes)
 
 

@@ -69,6 +69,12 @@ def _compile(model: Any, learning_rate: float) -> None:
                   metrics=["accuracy"])
 
 
+def _batching(data: Split, p: dict[str, Any]) -> tuple[int, int]:
+    """(batch size, steps per epoch) for the training windows."""
+    batch = min(p["batch_size"], len(data.x_train))
+    return batch, math.ceil(len(data.x_train) / batch)
+
+
 def fit(model: Any, data: Split, p: dict[str, Any], name: str, epochs: int, learning_rate: float,
         weights: dict[int, float] | None, augment: Augmentation, progress: ProgressLike,
         extra_callbacks: tuple = ()) -> Phase:
@@ -82,11 +88,10 @@ def fit(model: Any, data: Split, p: dict[str, Any], name: str, epochs: int, lear
     if p["early_stopping"]:
         callbacks.append(keras.callbacks.EarlyStopping(monitor=monitor, patience=p["early_stopping"]))
     val = (data.x_val, data.y_val) if has_val else None
-    batch = min(p["batch_size"], len(data.x_train))
+    batch, steps = _batching(data, p)
     if augment.active:
         w = np.ones(len(data.y_train), np.float32) if weights is None else \
             np.array([weights[int(c)] for c in data.y_train], np.float32)
-        steps = math.ceil(len(data.x_train) / batch)
         model.fit(_augmented(data.x_train, data.y_train, w, batch, augment), steps_per_epoch=steps,
                   epochs=epochs, validation_data=val, callbacks=callbacks, verbose=0)
     else:
@@ -129,7 +134,7 @@ def prune(model: Any, data: Split, p: dict[str, Any], weights: dict[int, float] 
     """Magnitude pruning to ``p["prune"]`` sparsity, reached gradually over two thirds of the
     fine-tuning steps; returns the stripped model (plain layers with zeroed weights)."""
     mot = tfmot()
-    steps = math.ceil(len(data.x_train) / min(p["batch_size"], len(data.x_train))) * p["prune_epochs"]
+    steps = _batching(data, p)[1] * p["prune_epochs"]
     schedule = mot.sparsity.keras.PolynomialDecay(initial_sparsity=0.0, final_sparsity=p["prune"], begin_step=0,
                                                   end_step=max(1, int(steps * 2 / 3)),
                                                   frequency=max(1, steps // (4 * p["prune_epochs"])))

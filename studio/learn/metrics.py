@@ -27,3 +27,8 @@ def report(y_true: np.ndarray, y_pred: np.ndarray, labels: list[str]) -> dict[st
                             "f1": round(float(f1), 4), "support": int(actual)}
     return {"accuracy": round(float(np.trace(m) / total), 4) if total else None, "windows": total,
             "per_class": per_class, "confusion": m.tolist(), "labels": list(labels)}
+
+
+def percent(v: float | None) -> str:
+    """A share as a percentage with one decimal; ``-`` when there is none (an empty testing set)."""
+    return "-" if v is None else f"{100 * v:.1f}%"

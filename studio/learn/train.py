@@ -75,9 +75,9 @@ def run(params: TrainParams, progress: ProgressLike) -> TrainResult:
     template_name, template = layers.template(fs.shape, impulse.block)
     arch = layers.plan(template if layer_list is None else layer_list, fs.shape, len(split.classes))
     notes = fs.notes + split.notes + arch.notes
+    block = features.block_for(impulse, fs.plan)
     if p["background_mix"] > 0:
         with Project.open(params.project_dir) as project:
-            _, block = features.configure(project, impulse)
             x, y, more = mixed_copies(project, fs.plan, block, impulse.pad_short, split.train_ids, split.classes,
                                       p["background_label"], p["background_mix"], p["background_gain"], p["seed"],
                                       progress.span(0.15, 0.2))
@@ -145,7 +145,6 @@ def run(params: TrainParams, progress: ProgressLike) -> TrainResult:
     }
     framing = fs.plan.framing
     with Project.open(params.project_dir) as project:
-        _, block = features.configure(project, impulse)
         config = {
             "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "impulse": impulse.to_dict(),
             "dsp": {"block": block.block.name, "version": block.block.version, "params": block.params},

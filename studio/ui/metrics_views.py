@@ -65,7 +65,3 @@ class ClassTable(QTableWidget):
                      *(f"{q[k]:.3f}" for k in ("precision", "recall", "f1")), str(f["support"])]
             for c, text in enumerate(cells):
                 self.setItem(r, c, _item(text))
-
-
-def percent(v: float | None) -> str:
-    return "-" if v is None else f"{100 * v:.1f}%"

@@ -29,8 +29,9 @@ from studio.devices.capture import DeviceSpec
 from studio.devices.gestures import GESTURES
 from studio.devices.listing import serial_ports, virtual_boards
 from studio.learn import classify, live, runs
+from studio.learn.metrics import percent
 from studio.project import Project
-from studio.ui.metrics_views import ClassTable, ConfusionTable, percent
+from studio.ui.metrics_views import ClassTable, ConfusionTable
 
 SAMPLE_COLUMNS = ("sample", "label", "windows", "float", "int8", "anomaly")
 HISTORY = 12

@@ -27,10 +27,11 @@ from PySide6.QtWidgets import (
 from studio.dsp import features
 from studio.errors import StudioError
 from studio.learn import blocks, layers, runs, train
+from studio.learn.metrics import percent
 from studio.project import Project
 from studio.ui.layer_editor import LayerEditor
 from studio.ui.live_plot import PALETTE
-from studio.ui.metrics_views import ClassTable, ConfusionTable, percent
+from studio.ui.metrics_views import ClassTable, ConfusionTable
 from studio.ui.param_form import ParamForm
 
 RUN_COLUMNS = ("run", "dsp", "int8", "epochs", "float", "int8 acc", "int8 bytes", "sparsity", "deploy")
