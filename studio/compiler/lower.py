@@ -1,0 +1,311 @@
+"""Lowering: each TFLite operator becomes one kernel call with its constants prepared now
+(multipliers, shifts, folded biases, padded weight rows, activation bounds)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from studio.compiler.fold import ALIAS_OPS
+from studio.compiler.quant import activation_range, f32, quantize_multiplier, same_padding
+from studio.compiler.tflite_model import Graph, Op, Tensor
+
+SUPPORTED = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "AVERAGE_POOL_2D", "MAX_POOL_2D", "ADD", "SOFTMAX",
+             "MEAN", "QUANTIZE", "RESHAPE", "EXPAND_DIMS", "SQUEEZE")
+
+
+class Unsupported(Exception):
+    pass
+
+
+@dataclass
+class Const:
+    name: str
+    ctype: str  # int8_t, int32_t, float
+    values: np.ndarray
+    in_struct: bool = True  # a pointer field of the kernel's parameters (else passed as an operand)
+
+
+@dataclass
+class Step:
+    """One kernel call: ``kernel(&params, inputs..., output, scratch)``."""
+
+    op: Op
+    kernel: str  # C function, or "alias" for a reshape that moves no data
+    struct: str = ""
+    fields: list[tuple[str, object]] = field(default_factory=list)
+    inputs: list[int] = field(default_factory=list)  # tensor indices (arena or constant)
+    output: int = -1
+    scratch: int = 0  # bytes
+    consts: list[Const] = field(default_factory=list)
+    extra_args: list[str] = field(default_factory=list)
+    macs: int = 0
+    in_place: dict[int, int] = field(default_factory=dict)  # input tensor -> bytes the output may start before it
+
+    @property
+    def weight_bytes(self) -> int:
+        return sum(c.values.nbytes for c in self.consts)
+
+
+def lower(graph: Graph) -> list[Step]:
+    steps, problems = [], []
+    for op in graph.ops:
+        try:
+            steps.append(_lower_op(graph, op))
+        except Unsupported as exc:
+            problems.append(f"operator {op.index} {op.kind}: {exc}")
+    if problems:
+        from studio.compiler.errors import CompileError
+
+        raise CompileError(graph.source, problems)
+    return steps
+
+
+def _lower_op(graph: Graph, op: Op) -> Step:
+    if op.kind not in SUPPORTED:
+        raise Unsupported("not supported (supported: " + ", ".join(SUPPORTED) + ")")
+    if op.kind in ALIAS_OPS:
+        return Step(op, "alias", inputs=[op.inputs[0]], output=op.outputs[0])
+    for i in op.inputs:
+        if i >= 0 and graph.tensor(i).dtype not in ("int8", "int32"):
+            t = graph.tensor(i)
+            raise Unsupported(f"tensor '{t.name}' is {t.dtype} (only int8 tensors with int32 biases are supported)")
+    return _LOWER[op.kind](graph, op)
+
+
+def _q(t: Tensor) -> tuple[float, int]:
+    if t.scale is None:
+        raise Unsupported(f"tensor '{t.name}' has no quantization parameters")
+    if t.per_channel:
+        raise Unsupported(f"tensor '{t.name}' is quantized per channel where one scale is expected")
+    return t.single_scale(), t.single_zero_point()
+
+
+def _nhwc(t: Tensor) -> tuple[int, int, int]:
+    if len(t.shape) != 4:
+        raise Unsupported(f"tensor '{t.name}' has shape {list(t.shape)}; 4 dimensions (NHWC) expected")
+    if t.shape[0] != 1:
+        raise Unsupported(f"tensor '{t.name}' has batch {t.shape[0]}; the compiled model runs batch 1")
+    return t.shape[1], t.shape[2], t.shape[3]
+
+
+def _weights(graph: Graph, op: Op, index: int, what: str) -> Tensor:
+    t = graph.tensor(index)
+    if t.data is None:
+        raise Unsupported(f"the {what} '{t.name}' is not a constant")
+    if t.dtype != "int8":
+        raise Unsupported(f"the {what} '{t.name}' is {t.dtype}; int8 expected")
+    if t.zero_point is not None and np.any(t.zero_point != 0):
+        raise Unsupported(f"the {what} '{t.name}' has a non-zero zero point (int8 weights are symmetric)")
+    return t
+
+
+def _bias(graph: Graph, op: Op, n: int) -> np.ndarray:
+    if len(op.inputs) < 3 or op.inputs[2] < 0:
+        return np.zeros(n, np.int64)
+    t = graph.tensor(op.inputs[2])
+    if t.data is None or t.dtype != "int32":
+        raise Unsupported(f"the bias '{t.name}' must be a constant int32 tensor (got {t.dtype})")
+    return t.data.astype(np.int64).reshape(-1)
+
+
+def _channel_multipliers(in_scale: float, w: Tensor, out_scale: float, n: int) -> tuple[np.ndarray, np.ndarray]:
+    scales = w.scale.reshape(-1) if w.scale is not None else np.ones(1, np.float32)
+    if scales.size not in (1, n):
+        raise Unsupported(f"the weights '{w.name}' have {scales.size} scales for {n} channels")
+    mult, shift = [], []
+    for c in range(n):
+        s = float(scales[c if scales.size > 1 else 0])
+        m, sh = quantize_multiplier(float(in_scale) * s / float(out_scale))
+        mult.append(m)
+        shift.append(sh)
+    return np.asarray(mult, np.int64), np.asarray(shift, np.int64)
+
+
+def _int32(values: np.ndarray, what: str) -> np.ndarray:
+    if values.size and (values.min() < -(2**31) or values.max() >= 2**31):
+        raise Unsupported(f"the folded {what} overflows int32")
+    return values.astype(np.int32)
+
+
+def _padded_rows(w: np.ndarray, rows: int) -> tuple[np.ndarray, int]:
+    flat = w.reshape(rows, -1)
+    k = flat.shape[1]
+    k4 = (k + 3) // 4 * 4
+    out = np.zeros((rows, k4), np.int8)
+    out[:, :k] = flat
+    return out, k4
+
+
+def _name(op: Op, what: str) -> str:
+    return f"op{op.index}_{what}"
+
+
+def _conv(graph: Graph, op: Op) -> Step:
+    o = op.options
+    t_in, t_out = graph.tensor(op.inputs[0]), graph.tensor(op.outputs[0])
+    w = _weights(graph, op, op.inputs[1], "filter")
+    ih, iw, ic = _nhwc(t_in)
+    oh, ow, oc = _nhwc(t_out)
+    if len(w.shape) != 4 or w.shape[0] != oc or w.shape[3] != ic:
+        raise Unsupported(f"filter shape {list(w.shape)} does not match input {list(t_in.shape)}")
+    kh, kw = w.shape[1], w.shape[2]
+    sh, sw, dh, dw = o.strideH, o.strideW, max(o.dilationHFactor, 1), max(o.dilationWFactor, 1)
+    in_s, in_zp = _q(t_in)
+    out_s, out_zp = _q(t_out)
+    pt = same_padding(ih, kh, sh, dh, oh) if o.padding == 0 else 0
+    pl = same_padding(iw, kw, sw, dw, ow) if o.padding == 0 else 0
+    mult, shift = _channel_multipliers(in_s, w, out_s, oc)
+    rows, k4 = _padded_rows(w.data, oc)
+    bias = _bias(graph, op, oc) - in_zp * w.data.reshape(oc, -1).astype(np.int64).sum(axis=1)
+    lo, hi = activation_range(o.fusedActivationFunction, out_s, out_zp)
+    consts = [Const(_name(op, "weights"), "int8_t", rows), Const(_name(op, "bias"), "int32_t", _int32(bias, "bias")),
+              Const(_name(op, "mult"), "int32_t", mult.astype(np.int32)),
+              Const(_name(op, "shift"), "int8_t", shift.astype(np.int8))]
+    fields = [("ih", ih), ("iw", iw), ("ic", ic), ("oh", oh), ("ow", ow), ("oc", oc), ("kh", kh), ("kw", kw),
+              ("sh", sh), ("sw", sw), ("dh", dh), ("dw", dw), ("pt", pt), ("pl", pl), ("k4", k4),
+              ("pad_value", in_zp), ("out_zp", out_zp), ("act_min", lo), ("act_max", hi)]
+    return Step(op, "tms_conv", "tms_conv_t", fields, [op.inputs[0]], op.outputs[0], scratch=2 * k4, consts=consts,
+                macs=oh * ow * oc * kh * kw * ic,
+                in_place={op.inputs[0]: _spatial_overlap(oh, ow * oc, iw * ic, sh, pt)})
+
+
+def _spatial_overlap(oh: int, out_row: int, in_row: int, stride: int, pad_top: int) -> int:
+    """How many bytes before its input a sliding-window op's output may start so that no row is
+    overwritten before it is read for the last time (outputs are written in raster order)."""
+    return max((oy + 1) * out_row - max(0, oy * stride - pad_top) * in_row for oy in range(oh))
+
+
+def _dwconv(graph: Graph, op: Op) -> Step:
+    o = op.options
+    t_in, t_out = graph.tensor(op.inputs[0]), graph.tensor(op.outputs[0])
+    w = _weights(graph, op, op.inputs[1], "filter")
+    ih, iw, ic = _nhwc(t_in)
+    oh, ow, oc = _nhwc(t_out)
+    if len(w.shape) != 4 or w.shape[0] != 1 or w.shape[3] != oc or oc % ic:
+        raise Unsupported(f"filter shape {list(w.shape)} does not match input {list(t_in.shape)}")
+    kh, kw = w.shape[1], w.shape[2]
+    sh, sw, dh, dw = o.strideH, o.strideW, max(o.dilationHFactor, 1), max(o.dilationWFactor, 1)
+    in_s, in_zp = _q(t_in)
+    out_s, out_zp = _q(t_out)
+    pt = same_padding(ih, kh, sh, dh, oh) if o.padding == 0 else 0
+    pl = same_padding(iw, kw, sw, dw, ow) if o.padding == 0 else 0
+    mult, shift = _channel_multipliers(in_s, w, out_s, oc)
+    lo, hi = activation_range(o.fusedActivationFunction, out_s, out_zp)
+    consts = [Const(_name(op, "weights"), "int8_t", w.data.reshape(-1).astype(np.int8)),
+              Const(_name(op, "bias"), "int32_t", _int32(_bias(graph, op, oc), "bias")),
+              Const(_name(op, "mult"), "int32_t", mult.astype(np.int32)),
+              Const(_name(op, "shift"), "int8_t", shift.astype(np.int8))]
+    fields = [("ih", ih), ("iw", iw), ("ic", ic), ("oh", oh), ("ow", ow), ("oc", oc), ("kh", kh), ("kw", kw),
+              ("sh", sh), ("sw", sw), ("dh", dh), ("dw", dw), ("pt", pt), ("pl", pl), ("mult_depth", oc // ic),
+              ("in_offset", -in_zp), ("out_zp", out_zp), ("act_min", lo), ("act_max", hi)]
+    return Step(op, "tms_dwconv", "tms_dwconv_t", fields, [op.inputs[0]], op.outputs[0], scratch=4 * oc,
+                consts=consts, macs=oh * ow * oc * kh * kw,
+                in_place={op.inputs[0]: _spatial_overlap(oh, ow * oc, iw * ic, sh, pt)})
+
+
+def _fc(graph: Graph, op: Op) -> Step:
+    o = op.options
+    t_in, t_out = graph.tensor(op.inputs[0]), graph.tensor(op.outputs[0])
+    w = _weights(graph, op, op.inputs[1], "weights")
+    if len(w.shape) != 2:
+        raise Unsupported(f"weights of shape {list(w.shape)}; 2 dimensions expected")
+    n_out, n_in = w.shape
+    if t_in.size % n_in:
+        raise Unsupported(f"input of {t_in.size} values does not split into rows of {n_in}")
+    in_s, in_zp = _q(t_in)
+    out_s, out_zp = _q(t_out)
+    mult, shift = _channel_multipliers(in_s, w, out_s, n_out)
+    rows, k4 = _padded_rows(w.data, n_out)
+    bias = _bias(graph, op, n_out) - in_zp * w.data.astype(np.int64).sum(axis=1)
+    lo, hi = activation_range(o.fusedActivationFunction, out_s, out_zp)
+    consts = [Const(_name(op, "weights"), "int8_t", rows), Const(_name(op, "bias"), "int32_t", _int32(bias, "bias")),
+              Const(_name(op, "mult"), "int32_t", mult.astype(np.int32)),
+              Const(_name(op, "shift"), "int8_t", shift.astype(np.int8))]
+    batches = t_in.size // n_in
+    fields = [("batches", batches), ("in", n_in), ("out", n_out), ("k4", k4), ("out_zp", out_zp), ("act_min", lo),
+              ("act_max", hi)]
+    return Step(op, "tms_fc", "tms_fc_t", fields, [op.inputs[0]], op.outputs[0], scratch=2 * k4, consts=consts,
+                macs=batches * n_in * n_out)
+
+
+def _pool(graph: Graph, op: Op) -> Step:
+    o = op.options
+    t_in, t_out = graph.tensor(op.inputs[0]), graph.tensor(op.outputs[0])
+    ih, iw, c = _nhwc(t_in)
+    oh, ow, _ = _nhwc(t_out)
+    in_q, out_q = _q(t_in), _q(t_out)
+    if f32(in_q[0]) != f32(out_q[0]) or in_q[1] != out_q[1]:
+        raise Unsupported("input and output quantization differ (TFLite requires them equal for int8 pooling)")
+    pt = same_padding(ih, o.filterHeight, o.strideH, 1, oh) if o.padding == 0 else 0
+    pl = same_padding(iw, o.filterWidth, o.strideW, 1, ow) if o.padding == 0 else 0
+    lo, hi = activation_range(o.fusedActivationFunction, *out_q)
+    fields = [("ih", ih), ("iw", iw), ("c", c), ("oh", oh), ("ow", ow), ("fh", o.filterHeight), ("fw", o.filterWidth),
+              ("sh", o.strideH), ("sw", o.strideW), ("pt", pt), ("pl", pl), ("act_min", lo), ("act_max", hi)]
+    is_max = "1" if op.kind == "MAX_POOL_2D" else "0"
+    return Step(op, "tms_pool", "tms_pool_t", fields, [op.inputs[0]], op.outputs[0], extra_args=[is_max],
+                in_place={op.inputs[0]: _spatial_overlap(oh, ow * c, iw * c, o.strideH, pt)})
+
+
+def _add(graph: Graph, op: Op) -> Step:
+    a, b, t_out = graph.tensor(op.inputs[0]), graph.tensor(op.inputs[1]), graph.tensor(op.outputs[0])
+    if a.shape != b.shape or a.size != t_out.size:
+        raise Unsupported(f"broadcasting {list(a.shape)} with {list(b.shape)} is not supported")
+    (s1, z1), (s2, z2), (so, zo) = _q(a), _q(b), _q(t_out)
+    left_shift = 20
+    twice_max = 2.0 * max(f32(s1), f32(s2))
+    m1, sh1 = quantize_multiplier(float(s1) / twice_max)
+    m2, sh2 = quantize_multiplier(float(s2) / twice_max)
+    mo, sho = quantize_multiplier(twice_max / float(np.float32((1 << left_shift) * np.float32(so))))
+    lo, hi = activation_range(op.options.fusedActivationFunction, so, zo)
+    fields = [("size", t_out.size), ("in1_offset", -z1), ("in2_offset", -z2), ("in1_mult", m1), ("in2_mult", m2),
+              ("out_mult", mo), ("out_zp", zo), ("act_min", lo), ("act_max", hi), ("in1_shift", sh1),
+              ("in2_shift", sh2), ("out_shift", sho), ("left_shift", left_shift)]
+    consts = [Const(_name(op, f"operand{k}"), "int8_t", graph.tensor(i).data.reshape(-1).astype(np.int8), False)
+              for k, i in enumerate(op.inputs) if graph.tensor(i).data is not None]
+    in_place = {i: 0 for i in op.inputs if graph.tensor(i).data is None}
+    return Step(op, "tms_add", "tms_add_t", fields, list(op.inputs), op.outputs[0], consts=consts, in_place=in_place)
+
+
+def _requantize(graph: Graph, op: Op) -> Step:
+    t_in, t_out = graph.tensor(op.inputs[0]), graph.tensor(op.outputs[0])
+    (si, zi), (so, zo) = _q(t_in), _q(t_out)
+    m, sh = quantize_multiplier(float(si) / float(so))
+    fields = [("size", t_out.size), ("in_zp", zi), ("mult", m), ("out_zp", zo), ("shift", sh)]
+    return Step(op, "tms_requantize", "tms_requantize_t", fields, [op.inputs[0]], op.outputs[0],
+                in_place={op.inputs[0]: 0})
+
+
+def _mean(graph: Graph, op: Op) -> Step:
+    t_in, t_out = graph.tensor(op.inputs[0]), graph.tensor(op.outputs[0])
+    axes = graph.tensor(op.inputs[1]).data
+    ih, iw, c = _nhwc(t_in)
+    if axes is None or sorted(int(a) % 4 for a in np.atleast_1d(axes)) != [1, 2]:
+        raise Unsupported("only the mean over the two spatial axes (1, 2) of an NHWC tensor is supported")
+    (si, zi), (so, zo) = _q(t_in), _q(t_out)
+    count = ih * iw
+    m, sh = quantize_multiplier(float(si) / float(so))
+    bits = min(count.bit_length() - 1, 32, 31 + sh)
+    m = (m << bits) // count
+    sh -= bits
+    fields = [("hw", count), ("c", c), ("in_zp", zi), ("mult", m), ("out_zp", zo), ("shift", sh)]
+    return Step(op, "tms_mean", "tms_mean_t", fields, [op.inputs[0]], op.outputs[0], scratch=4 * c)
+
+
+def _softmax(graph: Graph, op: Op) -> Step:
+    t_in, t_out = graph.tensor(op.inputs[0]), graph.tensor(op.outputs[0])
+    (si, _), (so, zo) = _q(t_in), _q(t_out)
+    depth = t_in.shape[-1]
+    scale = np.float32(-np.float32(si) * np.float32(op.options.beta))
+    table = np.empty(256, np.float32)
+    for v in range(256):
+        table[255 - v] = np.float32(math.exp(float(np.float32(scale * np.float32(v)))))
+    fields = [("rows", t_in.size // depth), ("depth", depth), ("out_zp", zo), ("out_scale", f32(so))]
+    return Step(op, "tms_softmax", "tms_softmax_t", fields, [op.inputs[0]], op.outputs[0],
+                consts=[Const(_name(op, "exp"), "float", table)], in_place={op.inputs[0]: 0})
+
+
+_LOWER = {"CONV_2D": _conv, "DEPTHWISE_CONV_2D": _dwconv, "FULLY_CONNECTED": _fc, "AVERAGE_POOL_2D": _pool,
+          "MAX_POOL_2D": _pool, "ADD": _add, "QUANTIZE": _requantize, "MEAN": _mean, "SOFTMAX": _softmax}
