@@ -7,33 +7,44 @@
 
 #if defined(TMS_SIMD)
 #include <arm_acle.h>
+
+static inline uint32_t tms_load32(const void *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+/* SXTB16 of the word rotated by 8: bytes 1 and 3 sign-extended to two halfwords, one instruction. */
+static inline uint32_t tms_sxtb16_ror8(uint32_t a)
+{
+#if defined(__GNUC__)
+    uint32_t r;
+    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(a));
+    return r;
+#else
+    return __sxtb16((a >> 8) | (a << 24));
+#endif
+}
 #endif
 
-static inline int32_t tms_high_mul(int32_t a, int32_t b)
-{
-    int64_t ab;
-    int32_t nudge;
-    if (a == b && a == INT32_MIN) {
-        return INT32_MAX;
-    }
-    ab = (int64_t)a * (int64_t)b;
-    nudge = ab >= 0 ? (1 << 30) : (1 - (1 << 30));
-    return (int32_t)((ab + nudge) / ((int64_t)1 << 31));
-}
-
-static inline int32_t tms_div_pot(int32_t x, int exponent)
-{
-    const int32_t mask = (int32_t)(((int64_t)1 << exponent) - 1);
-    const int32_t remainder = x & mask;
-    const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
-    return (x >> exponent) + (remainder > threshold ? 1 : 0);
-}
-
+/* MultiplyByQuantizedMultiplier of TFLite, rewritten with fewer operations but the same result:
+ * SaturatingRoundingDoublingHighMul(x, m) equals (x * m + 2^30) >> 31 (floor) for every input with
+ * m in [2^30, 2^31) (the saturating case cannot occur), and RoundingDivideByPOT(v, e) rounds half
+ * away from zero, computed without overflow as (v >> e) + (((v & mask) + 2^(e-1) - (v < 0)) >> e). */
 static inline int32_t tms_requant(int32_t x, int32_t multiplier, int shift)
 {
-    const int left = shift > 0 ? shift : 0;
-    const int right = shift > 0 ? 0 : -shift;
-    return tms_div_pot(tms_high_mul((int32_t)((uint32_t)x << left), multiplier), right);
+    int32_t high;
+    if (shift > 0) {
+        x = (int32_t)((uint32_t)x << shift);
+    }
+    high = (int32_t)(((int64_t)x * multiplier + ((int64_t)1 << 30)) >> 31);
+    if (shift < 0) {
+        const int e = -shift;
+        const int32_t mask = (int32_t)((1u << e) - 1u);
+        high = (high >> e) + (((high & mask) + (1 << (e - 1)) - (high < 0 ? 1 : 0)) >> e);
+    }
+    return high;
 }
 
 /* TFLite's reference FULLY_CONNECTED rounds once: (x * m + 2^(30 - shift)) >> (31 - shift). */
@@ -56,13 +67,6 @@ static inline int8_t tms_clamp(int32_t v, int32_t lo, int32_t hi)
 /* ---- dot products of an int16 patch with int8 weight rows (k4 a multiple of 4) ---- */
 
 #if defined(TMS_SIMD)
-static inline uint32_t tms_load32(const void *p)
-{
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return v;
-}
-
 /* Reorders each group of four to (x0, x2, x1, x3) so that it pairs with SXTB16(w) = (w0, w2)
  * and SXTB16(w ROR 8) = (w1, w3). */
 static void tms_reorder16(int16_t *x, int k4)
@@ -92,9 +96,9 @@ static void tms_rows(const int16_t *patch, const int8_t *w, int k4, int rows, co
             const uint32_t a = tms_load32(wa + k);
             const uint32_t b = tms_load32(wb + k);
             acc_a = __smlad(__sxtb16(a), x02, acc_a);
-            acc_a = __smlad(__sxtb16(__ror(a, 8)), x13, acc_a);
+            acc_a = __smlad(tms_sxtb16_ror8(a), x13, acc_a);
             acc_b = __smlad(__sxtb16(b), x02, acc_b);
-            acc_b = __smlad(__sxtb16(__ror(b, 8)), x13, acc_b);
+            acc_b = __smlad(tms_sxtb16_ror8(b), x13, acc_b);
             x += 4;
         }
         out[r] = tms_clamp(TMS_SCALE(acc_a, r) + out_zp, lo, hi);
@@ -108,7 +112,7 @@ static void tms_rows(const int16_t *patch, const int8_t *w, int k4, int rows, co
         for (k = 0; k < k4; k += 4) {
             const uint32_t a = tms_load32(wa + k);
             acc = __smlad(__sxtb16(a), tms_load32(x), acc);
-            acc = __smlad(__sxtb16(__ror(a, 8)), tms_load32(x + 2), acc);
+            acc = __smlad(tms_sxtb16_ror8(a), tms_load32(x + 2), acc);
             x += 4;
         }
         out[r] = tms_clamp(TMS_SCALE(acc, r) + out_zp, lo, hi);
@@ -217,48 +221,72 @@ typedef struct {
     const int8_t *shift;
 } tms_dwconv_t;
 
-static void tms_dwconv(const tms_dwconv_t *p, const int8_t *in, int8_t *out, int32_t *acc)
+static void tms_dwconv(const tms_dwconv_t *p, const int8_t *in, int8_t *out)
 {
-    int oy, ox, ky, kx, c, m;
+    int oy, ox, ky, kx, c;
     const int depth = p->mult_depth;
     for (oy = 0; oy < p->oh; ++oy) {
         const int y0 = oy * p->sh - p->pt;
+        /* the taps inside the input (the rest read padding, which contributes nothing) */
+        const int ky0 = y0 < 0 ? (-y0 + p->dh - 1) / p->dh : 0;
+        int ky1 = (p->ih - y0 + p->dh - 1) / p->dh;
+        ky1 = ky1 < p->kh ? ky1 : p->kh;
         for (ox = 0; ox < p->ow; ++ox) {
             const int x0 = ox * p->sw - p->pl;
-            for (c = 0; c < p->oc; ++c) {
-                acc[c] = p->bias[c];
-            }
-            for (ky = 0; ky < p->kh; ++ky) {
-                const int y = y0 + ky * p->dh;
-                if (y < 0 || y >= p->ih) {
-                    continue;
-                }
-                for (kx = 0; kx < p->kw; ++kx) {
-                    const int x = x0 + kx * p->dw;
-                    const int8_t *src;
-                    const int8_t *w;
-                    if (x < 0 || x >= p->iw) {
-                        continue;
-                    }
-                    src = in + ((size_t)y * p->iw + x) * p->ic;
-                    w = p->weights + ((size_t)ky * p->kw + kx) * p->oc;
-                    if (depth == 1) {
-                        for (c = 0; c < p->ic; ++c) {
-                            acc[c] += (src[c] + p->in_offset) * w[c];
+            const int kx0 = x0 < 0 ? (-x0 + p->dw - 1) / p->dw : 0;
+            int kx1 = (p->iw - x0 + p->dw - 1) / p->dw;
+            kx1 = kx1 < p->kw ? kx1 : p->kw;
+            c = 0;
+#if defined(TMS_SIMD)
+            if (depth == 1 && (p->ic & 3) == 0) {
+                /* four channels at a time: SXTAB16 adds the input offset while it sign-extends */
+                const uint32_t offset2 = ((uint32_t)(uint16_t)p->in_offset << 16) | (uint16_t)p->in_offset;
+                const size_t xstep = (size_t)p->dw * p->ic, wstep = (size_t)p->oc;
+                const size_t row = (size_t)p->iw * p->ic * p->dh, wrow = (size_t)p->kw * p->oc;
+                const int8_t *base = in + ((size_t)(y0 + ky0 * p->dh) * p->iw + x0 + kx0 * p->dw) * p->ic;
+                const int8_t *wbase = p->weights + (size_t)ky0 * wrow + (size_t)kx0 * wstep;
+                const int taps_x = kx1 - kx0;
+                for (; c < p->ic; c += 4) {
+                    int32_t a0 = p->bias[c], a1 = p->bias[c + 1], a2 = p->bias[c + 2], a3 = p->bias[c + 3];
+                    const int8_t *src_row = base + c;
+                    const int8_t *w_row = wbase + c;
+                    for (ky = ky0; ky < ky1; ++ky, src_row += row, w_row += wrow) {
+                        const int8_t *src = src_row;
+                        const int8_t *w = w_row;
+                        for (kx = 0; kx < taps_x; ++kx, src += xstep, w += wstep) {
+                            const uint32_t xv = tms_load32(src);
+                            const uint32_t wv = tms_load32(w);
+                            const uint32_t x02 = __sxtab16(offset2, xv);
+                            const uint32_t x13 = __sxtab16(offset2, (xv >> 8) | (xv << 24));
+                            const uint32_t w02 = __sxtb16(wv);
+                            const uint32_t w13 = tms_sxtb16_ror8(wv);
+                            a0 = __smlabb(x02, w02, a0);
+                            a2 = __smlatt(x02, w02, a2);
+                            a1 = __smlabb(x13, w13, a1);
+                            a3 = __smlatt(x13, w13, a3);
                         }
-                    } else {
-                        for (c = 0; c < p->ic; ++c) {
-                            const int32_t v = src[c] + p->in_offset;
-                            for (m = 0; m < depth; ++m) {
-                                acc[c * depth + m] += v * w[c * depth + m];
-                            }
-                        }
                     }
+                    out[c] = tms_clamp(tms_requant(a0, p->mult[c], p->shift[c]) + p->out_zp, p->act_min, p->act_max);
+                    out[c + 1] = tms_clamp(tms_requant(a1, p->mult[c + 1], p->shift[c + 1]) + p->out_zp, p->act_min,
+                                           p->act_max);
+                    out[c + 2] = tms_clamp(tms_requant(a2, p->mult[c + 2], p->shift[c + 2]) + p->out_zp, p->act_min,
+                                           p->act_max);
+                    out[c + 3] = tms_clamp(tms_requant(a3, p->mult[c + 3], p->shift[c + 3]) + p->out_zp, p->act_min,
+                                           p->act_max);
                 }
             }
-            for (c = 0; c < p->oc; ++c) {
-                out[c] = tms_clamp(tms_requant(acc[c], p->mult[c], p->shift[c]) + p->out_zp, p->act_min,
-                                   p->act_max);
+#endif
+            for (; c < p->oc; ++c) {
+                const int ci = c / depth;
+                int32_t sum = p->bias[c];
+                for (ky = ky0; ky < ky1; ++ky) {
+                    const int8_t *src = in + ((size_t)(y0 + ky * p->dh) * p->iw + x0) * p->ic + ci;
+                    const int8_t *w = p->weights + (size_t)ky * p->kw * p->oc + c;
+                    for (kx = kx0; kx < kx1; ++kx) {
+                        sum += (src[(size_t)kx * p->dw * p->ic] + p->in_offset) * w[(size_t)kx * p->oc];
+                    }
+                }
+                out[c] = tms_clamp(tms_requant(sum, p->mult[c], p->shift[c]) + p->out_zp, p->act_min, p->act_max);
             }
             out += p->oc;
         }

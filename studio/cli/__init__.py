@@ -12,7 +12,16 @@ import sys
 from collections.abc import Sequence
 
 from studio import __version__
-from studio.cli import boards_cmd, data_cmds, device_cmds, gui_cmd, impulse_cmds, learn_cmds, project_cmds
+from studio.cli import (
+    boards_cmd,
+    compile_cmd,
+    data_cmds,
+    device_cmds,
+    gui_cmd,
+    impulse_cmds,
+    learn_cmds,
+    project_cmds,
+)
 from studio.cli.common import CommandError, fail
 
 
@@ -24,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"tinyml-studio {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (gui_cmd, project_cmds, data_cmds, device_cmds, impulse_cmds, learn_cmds, boards_cmd):
+    for module in (gui_cmd, project_cmds, data_cmds, device_cmds, impulse_cmds, learn_cmds, compile_cmd, boards_cmd):
         module.register(sub)
     return parser
 

@@ -201,7 +201,7 @@ def _dwconv(graph: Graph, op: Op) -> Step:
     fields = [("ih", ih), ("iw", iw), ("ic", ic), ("oh", oh), ("ow", ow), ("oc", oc), ("kh", kh), ("kw", kw),
               ("sh", sh), ("sw", sw), ("dh", dh), ("dw", dw), ("pt", pt), ("pl", pl), ("mult_depth", oc // ic),
               ("in_offset", -in_zp), ("out_zp", out_zp), ("act_min", lo), ("act_max", hi)]
-    return Step(op, "tms_dwconv", "tms_dwconv_t", fields, [op.inputs[0]], op.outputs[0], scratch=4 * oc,
+    return Step(op, "tms_dwconv", "tms_dwconv_t", fields, [op.inputs[0]], op.outputs[0],
                 consts=consts, macs=oh * ow * oc * kh * kw,
                 in_place={op.inputs[0]: _spatial_overlap(oh, ow * oc, iw * ic, sh, pt)})
 
@@ -281,9 +281,14 @@ def _requantize(graph: Graph, op: Op) -> Step:
 def _mean(graph: Graph, op: Op) -> Step:
     t_in, t_out = graph.tensor(op.inputs[0]), graph.tensor(op.outputs[0])
     axes = graph.tensor(op.inputs[1]).data
-    ih, iw, c = _nhwc(t_in)
-    if axes is None or sorted(int(a) % 4 for a in np.atleast_1d(axes)) != [1, 2]:
-        raise Unsupported("only the mean over the two spatial axes (1, 2) of an NHWC tensor is supported")
+    shape, rank = t_in.shape, len(t_in.shape)
+    if rank < 3 or shape[0] != 1 or axes is None:
+        raise Unsupported(f"the mean of a tensor of shape {list(shape)} is not supported (batch 1, rank 3 or 4)")
+    if sorted({int(a) % rank for a in np.atleast_1d(axes)}) != list(range(1, rank - 1)):
+        raise Unsupported("only the mean over every axis between batch and channels (global average pooling) "
+                          "is supported")
+    c = shape[-1]
+    ih, iw = int(np.prod(shape[1:-1])), 1
     (si, zi), (so, zo) = _q(t_in), _q(t_out)
     count = ih * iw
     m, sh = quantize_multiplier(float(si) / float(so))

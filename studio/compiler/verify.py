@@ -1,0 +1,116 @@
+"""Checks compiled models against LiteRT's reference kernels: builds a harness around one or more
+compiled models, on the host with gcc or for an emulated Cortex-M board, and runs it on inputs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+import numpy as np
+
+from studio.paths import project_templates_dir
+
+INPUTS, OUTPUTS = "inputs.bin", "outputs.bin"
+
+
+@dataclass(frozen=True)
+class Compiled:
+    directory: Path
+    prefix: str
+    input_size: int
+    output_size: int
+
+
+def reference_outputs(model: bytes, inputs: np.ndarray) -> np.ndarray:
+    """int8 outputs of LiteRT with the reference (BUILTIN_REF) kernels, one row per input."""
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
+    interp = Interpreter(model_content=model, experimental_op_resolver_type=OpResolverType.BUILTIN_REF)
+    interp.allocate_tensors()
+    inp, out = interp.get_input_details()[0], interp.get_output_details()[0]
+    rows = []
+    for x in inputs:
+        interp.set_tensor(inp["index"], np.asarray(x, np.int8).reshape(inp["shape"]))
+        interp.invoke()
+        rows.append(interp.get_tensor(out["index"]).reshape(-1).copy())
+    return np.asarray(rows, np.int8)
+
+
+def write_harness(work: Path, models: list[Compiled], runs: int, baremetal: bool) -> Path:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(project_templates_dir() / "model")),
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    text = env.get_template("harness.c.j2").render(
+        models=[{"prefix": m.prefix, "PREFIX": m.prefix.upper()} for m in models], runs=runs, baremetal=baremetal,
+        inputs=INPUTS, outputs=OUTPUTS)
+    path = work / "harness.c"
+    path.write_text(text)
+    return path
+
+
+def _write_inputs(work: Path, models: list[Compiled], inputs: list[np.ndarray]) -> int:
+    runs = {len(x) for x in inputs}
+    if len(runs) != 1:
+        raise ValueError("every model needs the same number of inputs")
+    blob = b"".join(np.asarray(x, np.int8).reshape(len(x), m.input_size).tobytes() for m, x in zip(models, inputs,
+                                                                                                   strict=True))
+    (work / INPUTS).write_bytes(blob)
+    return runs.pop()
+
+
+def _read_outputs(work: Path, models: list[Compiled], runs: int) -> list[np.ndarray]:
+    data = np.frombuffer((work / OUTPUTS).read_bytes(), np.int8)
+    out, at = [], 0
+    for m in models:
+        n = runs * m.output_size
+        out.append(data[at : at + n].reshape(runs, m.output_size))
+        at += n
+    return out
+
+
+def run_host(work: Path, models: list[Compiled], inputs: list[np.ndarray], defines: tuple[str, ...] = (),
+             opt: str = "-O2") -> list:
+    """Outputs of the compiled models built with the host gcc, one array per model."""
+    import subprocess
+
+    from studio.cortexm import build_host
+
+    work.mkdir(parents=True, exist_ok=True)
+    runs = _write_inputs(work, models, inputs)
+    harness = write_harness(work, models, runs, baremetal=False)
+    sources = [harness, *(m.directory / f"{m.prefix}.c" for m in models)]
+    exe = build_host(sources, work / "harness", include_dirs=sorted({m.directory for m in models}), defines=defines,
+                     opt=opt)
+    done = subprocess.run([str(exe)], cwd=work, capture_output=True, text=True, timeout=600)
+    if done.returncode != 0:
+        raise RuntimeError(f"{exe}: exit {done.returncode}: {done.stdout.strip()} {done.stderr.strip()}")
+    return _read_outputs(work, models, runs)
+
+
+@dataclass
+class BoardRun:
+    outputs: list[np.ndarray]
+    instructions: list[int]  # per inference, in run order
+    stack_bytes: int
+    elf: Path
+
+
+def run_board(work: Path, models: list[Compiled], inputs: list[np.ndarray], core: str = "cortex-m4",
+              simd: bool = True, count: bool = False, timeout: float = 600.0) -> BoardRun:
+    """Outputs (and instructions per inference when ``count``) on an emulated Cortex-M board."""
+    from studio.cortexm import build_elf, run
+
+    work.mkdir(parents=True, exist_ok=True)
+    runs = _write_inputs(work, models, inputs)
+    harness = write_harness(work, models, runs, baremetal=True)
+    sources = [harness, *(m.directory / f"{m.prefix}.c" for m in models)]
+    defines = () if simd else tuple(f"{m.prefix.upper()}_NO_SIMD" for m in models)
+    elf = build_elf(sources, work / "harness.elf", core, include_dirs=sorted({m.directory for m in models}),
+                    defines=defines)
+    result = run(elf, core, cwd=work, count_marks=count, timeout=timeout)
+    if result.exit_code != 0:
+        raise RuntimeError(f"{elf} on {core}: exit {result.exit_code}: {result.fault or result.stdout.strip()}")
+    stack = next((int(line.split()[1]) for line in result.stdout.splitlines() if line.startswith("stack ")), 0)
+    deltas = result.mark_deltas
+    instructions = deltas[1::2] if count else []
+    return BoardRun(_read_outputs(work, models, runs), instructions, stack, elf)
