@@ -136,7 +136,6 @@ def test_unsupported_operators_are_all_listed(tmp_path):
     from support.tflite_factory import Builder
 
     b = Builder(np.random.default_rng(0))
-    s = b.s
     x = b.act((1, 4))
     y = b.act((1, 4))
     z = b.act((1, 4))
@@ -149,7 +148,6 @@ def test_unsupported_operators_are_all_listed(tmp_path):
     assert "\n" not in message and message.startswith("two.tflite: cannot compile")
     assert "operator 0 TANH" in message and "operator 1 LOGISTIC" in message
     assert not list(tmp_path.iterdir()), "nothing is written for a model that does not compile"
-    assert s is not None
 
 
 def test_float_models_corrupt_files_and_bad_prefixes_are_refused(tmp_path):
@@ -222,7 +220,6 @@ def test_keras_conv1d_and_global_pooling_models_compile_and_match(tmp_path):
     assert first["op_name"] == "QUANTIZE" and last["op_name"] == "DEQUANTIZE"
     want = []
     for x in xq:
-        interp.set_tensor(interp.get_input_details()[0]["index"], data[:1] * 0)  # shape only
         interp.set_tensor(interp.get_input_details()[0]["index"],
                           ((x.astype(np.float32) - zero) * scale).reshape(1, 20, 3))
         interp.invoke()

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from studio import __version__
-from studio.compiler.c_text import float_literal, is_identifier
+from studio.c_literals import CSourceError, c_comment, c_float, c_identifier, c_string
 from studio.compiler.emit import render
 from studio.compiler.errors import CompileError
 from studio.compiler.fold import check_io, simplify
@@ -62,11 +62,15 @@ def build(model: bytes, source: str = "model") -> tuple[Graph, list[Step]]:
 
 def compile_model(model: bytes, out_dir: Path, prefix: str = "model", labels: list[str] | None = None,
                   source: str = "model") -> CompileResult:
-    if not is_identifier(prefix):
-        raise CompileError(source, [f"prefix '{prefix}' is not a C identifier"])
+    labels = [str(x) for x in (labels or [])]
+    try:
+        c_identifier(prefix, "prefix")
+        for label in labels:
+            c_string(label)
+    except CSourceError as e:
+        raise CompileError(source, [str(e)]) from None
     graph, steps = build(model, source)
     memory = plan(graph, steps)
-    labels = [str(x) for x in (labels or [])]
     t_out = graph.tensor(graph.outputs[0])
     if labels and len(labels) != t_out.size:
         raise CompileError(source, [f"{len(labels)} labels for {t_out.size} outputs"])
@@ -74,7 +78,7 @@ def compile_model(model: bytes, out_dir: Path, prefix: str = "model", labels: li
     ops = Counter(s.op.kind for s in steps)
     info = {
         "version": __version__,
-        "source_comment": source.replace("*/", "* /"),
+        "source_comment": c_comment(source),
         "op_summary": ", ".join(f"{k} x{v}" for k, v in sorted(ops.items())),
         "macs": sum(s.macs for s in real),
         "weight_bytes": sum(s.weight_bytes for s in real),
@@ -83,8 +87,8 @@ def compile_model(model: bytes, out_dir: Path, prefix: str = "model", labels: li
         "output": _io(graph, graph.outputs[0], memory.offsets[graph.outputs[0]]),
     }
     for key in ("input", "output"):
-        info[key] = dict(info[key], scale=float_literal(info[key]["scale"]))
-    texts = render(graph, steps, memory, prefix, labels, info, out_dir)
+        info[key] = dict(info[key], scale=c_float(info[key]["scale"]))
+    texts = render(graph, steps, memory, prefix, labels, info)
     out_dir.mkdir(parents=True, exist_ok=True)
     files = []
     for name, text in texts.items():

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import jinja2
 
-from studio.compiler.c_text import array_body, float_literal, string_literal
+from studio.c_literals import c_array, c_comment, c_float, c_int, c_string
 from studio.compiler.lower import Step
 from studio.compiler.planner import Plan
 from studio.compiler.tflite_model import Graph
@@ -21,9 +20,7 @@ def _environment() -> jinja2.Environment:
 
 
 def _scalar(value: object) -> str:
-    if isinstance(value, float):
-        return float_literal(value)
-    return str(int(value)) if int(value) != -(2**31) else "(-2147483647 - 1)"
+    return c_float(value) if isinstance(value, float) else c_int(value)
 
 
 def _operand(graph: Graph, plan: Plan, step: Step, tensor: int) -> str:
@@ -34,15 +31,15 @@ def _operand(graph: Graph, plan: Plan, step: Step, tensor: int) -> str:
     return f"a + {plan.offsets[tensor]}"
 
 
-def render(graph: Graph, steps: list[Step], plan: Plan, prefix: str, labels: list[str], info: dict[str, Any],
-           out_dir: Path) -> dict[str, str]:
+def render(graph: Graph, steps: list[Step], plan: Plan, prefix: str, labels: list[str],
+           info: dict[str, Any]) -> dict[str, str]:
     """Returns {file name: text}; the caller writes them."""
     consts, calls = [], []
     for pos, step in enumerate(steps):
         if step.kernel == "alias":
             continue
         for c in step.consts:
-            body = array_body(c.values, c.ctype)
+            body = c_array(c.values, "float" if c.ctype == "float" else "int", per_line=24)
             consts.append({"ctype": c.ctype, "name": c.name, "count": c.values.size, "body": body})
         init = [_scalar(v) for _, v in step.fields] + [c.name for c in step.consts if c.in_struct]
         args = [f"&op{pos}"] + [_operand(graph, plan, step, t) for t in step.inputs]
@@ -52,12 +49,12 @@ def render(graph: Graph, steps: list[Step], plan: Plan, prefix: str, labels: lis
             args.append(f"({cast} *)(void *)(a + {plan.scratch[pos]})")
         args += step.extra_args
         t_out = graph.tensor(step.output)
-        comment = f"{step.op.index} {step.op.kind} -> {list(t_out.shape)}".replace("*/", "* /")
+        comment = c_comment(f"{step.op.index} {step.op.kind} -> {list(t_out.shape)}")
         calls.append({"struct": step.struct, "position": pos, "init": ", ".join(init),
                       "call": f"{step.kernel}({', '.join(args)})", "comment": comment})
     context = dict(info)
     context.update(prefix=prefix, PREFIX=prefix.upper(), consts=consts, calls=calls,
-                   labels=[string_literal(label) for label in labels], steps=calls,
+                   labels=[c_string(label) for label in labels], steps=calls,
                    uses_float=any(s.kernel == "tms_softmax" for s in steps),
                    kernels={s.kernel for s in steps})
     env = _environment()

@@ -50,7 +50,7 @@ def _evaluate(graph: Graph, op: Op) -> np.ndarray | None:
     if op.kind not in SHAPE_OPS | ALIAS_OPS:
         return None
     values = [_const(graph, i) for i in op.inputs]
-    if any(v is None for v in values[:1]) or (op.kind not in ALIAS_OPS and any(v is None for v in values)):
+    if values[0] is None or (op.kind not in ALIAS_OPS and any(v is None for v in values)):
         return None
     if op.kind in ALIAS_OPS:
         return values[0].reshape(graph.tensor(op.outputs[0]).shape)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from studio.compiler.errors import CompileError
 from studio.compiler.fold import ALIAS_OPS
 from studio.compiler.quant import activation_range, f32, quantize_multiplier, same_padding
 from studio.compiler.tflite_model import Graph, Op, Tensor
@@ -57,8 +58,6 @@ def lower(graph: Graph) -> list[Step]:
         except Unsupported as exc:
             problems.append(f"operator {op.index} {op.kind}: {exc}")
     if problems:
-        from studio.compiler.errors import CompileError
-
         raise CompileError(graph.source, problems)
     return steps
 
@@ -143,13 +142,33 @@ def _name(op: Op, what: str) -> str:
     return f"op{op.index}_{what}"
 
 
-def _conv(graph: Graph, op: Op) -> Step:
+@dataclass
+class _Window:
+    """What CONV_2D and DEPTHWISE_CONV_2D share: geometry, quantization, per-channel rescaling."""
+
+    w: Tensor
+    geometry: list[tuple[str, int]]  # ih .. pl, the first fields of both kernels' parameters
+    oh: int
+    oc: int
+    in_zp: int
+    out_zp: int
+    lo: int
+    hi: int
+    rescale: list[Const]  # the per-channel multipliers and shifts
+    overlap: int  # see _spatial_overlap
+
+    def field(self, name: str) -> int:
+        return dict(self.geometry)[name]
+
+
+def _window(graph: Graph, op: Op, depthwise: bool) -> _Window:
     o = op.options
     t_in, t_out = graph.tensor(op.inputs[0]), graph.tensor(op.outputs[0])
     w = _weights(graph, op, op.inputs[1], "filter")
     ih, iw, ic = _nhwc(t_in)
     oh, ow, oc = _nhwc(t_out)
-    if len(w.shape) != 4 or w.shape[0] != oc or w.shape[3] != ic:
+    fits = w.shape[0] == 1 and w.shape[3] == oc and oc % ic == 0 if depthwise else w.shape[0] == oc and w.shape[3] == ic
+    if len(w.shape) != 4 or not fits:
         raise Unsupported(f"filter shape {list(w.shape)} does not match input {list(t_in.shape)}")
     kh, kw = w.shape[1], w.shape[2]
     sh, sw, dh, dw = o.strideH, o.strideW, max(o.dilationHFactor, 1), max(o.dilationWFactor, 1)
@@ -158,18 +177,27 @@ def _conv(graph: Graph, op: Op) -> Step:
     pt = same_padding(ih, kh, sh, dh, oh) if o.padding == 0 else 0
     pl = same_padding(iw, kw, sw, dw, ow) if o.padding == 0 else 0
     mult, shift = _channel_multipliers(in_s, w, out_s, oc)
-    rows, k4 = _padded_rows(w.data, oc)
-    bias = _bias(graph, op, oc) - in_zp * w.data.reshape(oc, -1).astype(np.int64).sum(axis=1)
     lo, hi = activation_range(o.fusedActivationFunction, out_s, out_zp)
+    geometry = [("ih", ih), ("iw", iw), ("ic", ic), ("oh", oh), ("ow", ow), ("oc", oc), ("kh", kh), ("kw", kw),
+                ("sh", sh), ("sw", sw), ("dh", dh), ("dw", dw), ("pt", pt), ("pl", pl)]
+    rescale = [Const(_name(op, "mult"), "int32_t", mult.astype(np.int32)),
+               Const(_name(op, "shift"), "int8_t", shift.astype(np.int8))]
+    return _Window(w, geometry, oh, oc, in_zp, out_zp, lo, hi, rescale,
+                   _spatial_overlap(oh, ow * oc, iw * ic, sh, pt))
+
+
+def _conv(graph: Graph, op: Op) -> Step:
+    g = _window(graph, op, depthwise=False)
+    oc = g.oc
+    rows, k4 = _padded_rows(g.w.data, oc)
+    bias = _bias(graph, op, oc) - g.in_zp * g.w.data.reshape(oc, -1).astype(np.int64).sum(axis=1)
     consts = [Const(_name(op, "weights"), "int8_t", rows), Const(_name(op, "bias"), "int32_t", _int32(bias, "bias")),
-              Const(_name(op, "mult"), "int32_t", mult.astype(np.int32)),
-              Const(_name(op, "shift"), "int8_t", shift.astype(np.int8))]
-    fields = [("ih", ih), ("iw", iw), ("ic", ic), ("oh", oh), ("ow", ow), ("oc", oc), ("kh", kh), ("kw", kw),
-              ("sh", sh), ("sw", sw), ("dh", dh), ("dw", dw), ("pt", pt), ("pl", pl), ("k4", k4),
-              ("pad_value", in_zp), ("out_zp", out_zp), ("act_min", lo), ("act_max", hi)]
+              *g.rescale]
+    fields = [*g.geometry, ("k4", k4), ("pad_value", g.in_zp), ("out_zp", g.out_zp), ("act_min", g.lo),
+              ("act_max", g.hi)]
+    macs = g.oh * g.field("ow") * oc * g.field("kh") * g.field("kw") * g.field("ic")
     return Step(op, "tms_conv", "tms_conv_t", fields, [op.inputs[0]], op.outputs[0], scratch=2 * k4, consts=consts,
-                macs=oh * ow * oc * kh * kw * ic,
-                in_place={op.inputs[0]: _spatial_overlap(oh, ow * oc, iw * ic, sh, pt)})
+                macs=macs, in_place={op.inputs[0]: g.overlap})
 
 
 def _spatial_overlap(oh: int, out_row: int, in_row: int, stride: int, pad_top: int) -> int:
@@ -179,31 +207,15 @@ def _spatial_overlap(oh: int, out_row: int, in_row: int, stride: int, pad_top: i
 
 
 def _dwconv(graph: Graph, op: Op) -> Step:
-    o = op.options
-    t_in, t_out = graph.tensor(op.inputs[0]), graph.tensor(op.outputs[0])
-    w = _weights(graph, op, op.inputs[1], "filter")
-    ih, iw, ic = _nhwc(t_in)
-    oh, ow, oc = _nhwc(t_out)
-    if len(w.shape) != 4 or w.shape[0] != 1 or w.shape[3] != oc or oc % ic:
-        raise Unsupported(f"filter shape {list(w.shape)} does not match input {list(t_in.shape)}")
-    kh, kw = w.shape[1], w.shape[2]
-    sh, sw, dh, dw = o.strideH, o.strideW, max(o.dilationHFactor, 1), max(o.dilationWFactor, 1)
-    in_s, in_zp = _q(t_in)
-    out_s, out_zp = _q(t_out)
-    pt = same_padding(ih, kh, sh, dh, oh) if o.padding == 0 else 0
-    pl = same_padding(iw, kw, sw, dw, ow) if o.padding == 0 else 0
-    mult, shift = _channel_multipliers(in_s, w, out_s, oc)
-    lo, hi = activation_range(o.fusedActivationFunction, out_s, out_zp)
-    consts = [Const(_name(op, "weights"), "int8_t", w.data.reshape(-1).astype(np.int8)),
-              Const(_name(op, "bias"), "int32_t", _int32(_bias(graph, op, oc), "bias")),
-              Const(_name(op, "mult"), "int32_t", mult.astype(np.int32)),
-              Const(_name(op, "shift"), "int8_t", shift.astype(np.int8))]
-    fields = [("ih", ih), ("iw", iw), ("ic", ic), ("oh", oh), ("ow", ow), ("oc", oc), ("kh", kh), ("kw", kw),
-              ("sh", sh), ("sw", sw), ("dh", dh), ("dw", dw), ("pt", pt), ("pl", pl), ("mult_depth", oc // ic),
-              ("in_offset", -in_zp), ("out_zp", out_zp), ("act_min", lo), ("act_max", hi)]
-    return Step(op, "tms_dwconv", "tms_dwconv_t", fields, [op.inputs[0]], op.outputs[0],
-                consts=consts, macs=oh * ow * oc * kh * kw,
-                in_place={op.inputs[0]: _spatial_overlap(oh, ow * oc, iw * ic, sh, pt)})
+    g = _window(graph, op, depthwise=True)
+    oc = g.oc
+    consts = [Const(_name(op, "weights"), "int8_t", g.w.data.reshape(-1).astype(np.int8)),
+              Const(_name(op, "bias"), "int32_t", _int32(_bias(graph, op, oc), "bias")), *g.rescale]
+    fields = [*g.geometry, ("mult_depth", oc // g.field("ic")), ("in_offset", -g.in_zp), ("out_zp", g.out_zp),
+              ("act_min", g.lo), ("act_max", g.hi)]
+    macs = g.oh * g.field("ow") * oc * g.field("kh") * g.field("kw")
+    return Step(op, "tms_dwconv", "tms_dwconv_t", fields, [op.inputs[0]], op.outputs[0], consts=consts, macs=macs,
+                in_place={op.inputs[0]: g.overlap})
 
 
 def _fc(graph: Graph, op: Op) -> Step:

@@ -8,7 +8,8 @@ blocks use. Qt-free and TensorFlow-free; the templates are in ``project_template
 
 from __future__ import annotations
 
-from studio.impulse_c.cliteral import ImpulseCError, c_string
+from studio.c_literals import CSourceError as ImpulseCError
+from studio.c_literals import c_string
 from studio.impulse_c.render import render_for_run, render_impulse
 from studio.impulse_c.tables import C_VERSIONS
 

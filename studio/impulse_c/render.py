@@ -10,11 +10,11 @@ from typing import Any
 import jinja2
 import numpy as np
 
+from studio import c_literals
+from studio.c_literals import CSourceError as ImpulseCError
 from studio.dsp.registry import Configured, get_block
 from studio.errors import StudioError
 from studio.fsutil import atomic_write_text
-from studio.impulse_c import cliteral
-from studio.impulse_c.cliteral import ImpulseCError
 from studio.impulse_c.tables import C_VERSIONS, block_context
 from studio.learn.anomaly import AnomalyModel
 from studio.paths import project_templates_dir
@@ -28,9 +28,9 @@ def _environment() -> jinja2.Environment:
         raise ImpulseCError(f"{folder}: the impulse templates are missing")
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(folder)), undefined=jinja2.StrictUndefined,
                              keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True, autoescape=False)
-    env.filters.update(c_string=cliteral.c_string, c_float=cliteral.c_float, c_int=cliteral.c_int,
-                       c_comment=cliteral.c_comment, c_floats=cliteral.c_array,
-                       c_ints=lambda v: cliteral.c_array(v, "int", per_line=12))
+    env.filters.update(c_string=c_literals.c_string, c_float=c_literals.c_float, c_int=c_literals.c_int,
+                       c_comment=c_literals.c_comment, c_floats=c_literals.c_array,
+                       c_ints=lambda v: c_literals.c_array(v, "int", per_line=12))
     return env
 
 
@@ -82,21 +82,21 @@ def _params_comment(params: dict[str, Any]) -> list[str]:
             return ",".join(fmt(x) for x in v)
         return f"{v:g}" if isinstance(v, float) else str(v)
 
-    return [cliteral.c_comment(f"{k} = {fmt(v)}") for k, v in params.items()]
+    return [c_literals.c_comment(f"{k} = {fmt(v)}") for k, v in params.items()]
 
 
 def render_impulse(dsp: dict[str, Any], framing: dict[str, Any], feature_shape: Sequence[int], classes: list[str],
                    out_dir: Path, *, model_prefix: str = "model", anomaly: AnomalyModel | None = None) -> list[Path]:
     """Write ``impulse.h``, ``impulse.c`` (the DSP block, labels, anomaly score) and ``impulse_run.c``
     (``run_impulse``, which needs the compiled model ``<model_prefix>.h``) into ``out_dir``."""
-    cliteral.c_identifier(model_prefix, "model prefix")
+    c_literals.c_identifier(model_prefix, "model prefix")
     if model_prefix.lower().startswith("impulse"):
         raise ImpulseCError(f"model prefix {model_prefix!r} would clash with the impulse's own files and names")
     if not classes:
         raise ImpulseCError("the impulse has no classes")
     configured = _configure(dsp, framing, feature_shape)
     block = block_context(configured)
-    labels = [cliteral.c_string(str(label)) for label in classes]
+    labels = [c_literals.c_string(str(label)) for label in classes]
     context = {
         "block_name": configured.block.name, "block_version": configured.block.version,
         "params": _params_comment(configured.params), "fs": configured.fs,

@@ -11,9 +11,9 @@ from typing import Any
 
 import numpy as np
 
+from studio.c_literals import CSourceError as ImpulseCError
 from studio.dsp import blocks, spectra
 from studio.dsp.registry import Configured, frame_samples
-from studio.impulse_c.cliteral import ImpulseCError
 
 # the block versions whose formulas the C templates implement
 C_VERSIONS = {"raw": 1, "flatten": 1, "spectral": 1, "mfcc": 1, "mfe": 1, "spectrogram": 1}

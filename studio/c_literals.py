@@ -13,8 +13,9 @@ import numpy as np
 from studio.errors import StudioError
 
 
-class ImpulseCError(StudioError):
-    """The impulse cannot be rendered as C (unknown block or version, bad name, inconsistent run)."""
+class CSourceError(StudioError):
+    """Something cannot be written as C source (a bad name or value, an unknown block or version,
+    an inconsistent run); the renderers of generated C raise it with a one-line reason."""
 
 
 _SIMPLE = {"\n": "\\n", "\t": "\\t", "\r": "\\r", '"': '\\"', "\\": "\\\\",
@@ -34,7 +35,7 @@ def c_string(text: str) -> str:
     Printable ASCII is kept (quote, backslash and question mark escaped); every other byte is a
     three-digit octal escape, which never absorbs the character after it (unlike ``\\x``)."""
     if "\0" in text:
-        raise ImpulseCError(f"{text!r} holds a NUL character, which a C string cannot carry")
+        raise CSourceError(f"{text!r} holds a NUL character, which a C string cannot carry")
     out = []
     for byte in text.encode("utf-8"):
         ch = chr(byte)
@@ -55,7 +56,7 @@ def c_comment(text: str) -> str:
 
 def c_identifier(name: str, what: str) -> str:
     if not _IDENT.match(name) or name in _C_KEYWORDS:
-        raise ImpulseCError(f"{what} {name!r} is not a C identifier (letters, digits and _, not starting "
+        raise CSourceError(f"{what} {name!r} is not a C identifier (letters, digits and _, not starting "
                             "with a digit, not a keyword)")
     return name
 
@@ -64,7 +65,7 @@ def c_float(value: float) -> str:
     """The float32 nearest ``value`` as a C float literal that reads back to exactly that float."""
     v = np.float32(value)
     if not np.isfinite(v):
-        raise ImpulseCError(f"{value!r} does not fit a C float")
+        raise CSourceError(f"{value!r} does not fit a C float")
     text = str(v)  # shortest text that round-trips as float32
     if "." not in text and "e" not in text:
         text += ".0"
@@ -73,6 +74,8 @@ def c_float(value: float) -> str:
 
 def c_int(value: int) -> str:
     v = int(value)
+    if v == -(2**31):
+        return "(-2147483647 - 1)"  # 2147483648 alone is not an int, so "-2147483648" would not be either
     return f"({v})" if v < 0 else str(v)
 
 
@@ -81,6 +84,6 @@ def c_array(values: Iterable, kind: str = "float", per_line: int = 8, indent: st
     fmt = c_float if kind == "float" else c_int
     items = [fmt(v) for v in np.asarray(list(values) if not isinstance(values, np.ndarray) else values).ravel()]
     if not items:
-        raise ImpulseCError("an empty C array was requested")
+        raise CSourceError("an empty C array was requested")
     lines = [", ".join(items[i:i + per_line]) for i in range(0, len(items), per_line)]
     return indent + (",\n" + indent).join(lines)
