@@ -14,6 +14,7 @@ from conftest import SHARED, run_cli
 from support.tflite_factory import random_model
 
 from studio.compiler import CompileError, compile_model
+from studio.compiler.compile import build
 from studio.compiler.verify import Compiled, reference_outputs, run_board, run_host
 from studio.cortexm import available
 
@@ -96,6 +97,9 @@ def random_models(tmp_path_factory):
     for seed in range(RANDOM_MODELS):
         model, ops = random_model(seed)
         kinds.update(ops)
+        for step in build(model)[1]:  # the kernels' variants: rescaling mode, patches read in place
+            fields = dict(step.fields)
+            kinds.update(f"{step.kernel} {k}={fields[k]}" for k in ("mode", "direct") if k in fields)
         result = compile_model(model, work / f"m{seed}", prefix=f"m{seed}")
         c = Compiled(work / f"m{seed}", f"m{seed}", result.input["size"], result.output["size"])
         x = _inputs(c.input_size, 2, seed)
@@ -111,6 +115,9 @@ def test_random_models_cover_every_operator_and_option(random_models):
     for op in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "AVERAGE_POOL_2D", "MAX_POOL_2D", "ADD", "SOFTMAX",
                "MEAN", "QUANTIZE", "RESHAPE", "SHAPE", "STRIDED_SLICE", "PACK"):
         assert op in kinds, op
+    for variant in ("tms_conv mode=0", "tms_conv mode=1", "tms_dwconv mode=0", "tms_dwconv mode=1", "tms_fc mode=2",
+                    "tms_fc mode=3", "tms_conv direct=1"):
+        assert variant in kinds, variant
 
 
 @needs_tools

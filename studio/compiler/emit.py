@@ -45,7 +45,7 @@ def render(graph: Graph, steps: list[Step], plan: Plan, prefix: str, labels: lis
         args = [f"&op{pos}"] + [_operand(graph, plan, step, t) for t in step.inputs]
         args.append(f"a + {plan.offsets[step.output]}")
         if step.scratch:
-            cast = {"tms_conv": "int16_t", "tms_fc": "int16_t"}.get(step.kernel, "int32_t")
+            cast = {"tms_conv": "uint32_t", "tms_fc": "uint32_t"}.get(step.kernel, "int32_t")
             args.append(f"({cast} *)(void *)(a + {plan.scratch[pos]})")
         args += step.extra_args
         t_out = graph.tensor(step.output)

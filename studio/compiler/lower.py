@@ -130,12 +130,32 @@ def _int32(values: np.ndarray, what: str) -> np.ndarray:
 
 
 def _padded_rows(w: np.ndarray, rows: int) -> tuple[np.ndarray, int]:
+    """Weight rows padded to k4 (a multiple of 4) and stored in pairs: each group of four weights of
+    row r is followed by the same group of row r + 1 (the kernels walk a pair with one pointer);
+    an odd last row stays plain."""
     flat = w.reshape(rows, -1)
     k = flat.shape[1]
     k4 = (k + 3) // 4 * 4
-    out = np.zeros((rows, k4), np.int8)
-    out[:, :k] = flat
-    return out, k4
+    padded = np.zeros((rows, k4), np.int8)
+    padded[:, :k] = flat
+    pairs = rows // 2 * 2
+    paired = padded[:pairs].reshape(pairs // 2, 2, k4 // 4, 4).transpose(0, 2, 1, 3).reshape(-1)
+    return np.concatenate([paired, padded[pairs:].reshape(-1)]), k4
+
+
+# rescaling modes of the kernels (TMS_EXACT .. TMS_ONCE_FAST in kernels.c)
+EXACT, FAST, ONCE, ONCE_FAST = 0, 1, 2, 3
+
+
+def _rescale_mode(bias: np.ndarray, w_rows: np.ndarray, x_max: int, shift: np.ndarray, once: bool) -> int:
+    """The fast rescaling needs |acc << (max(shift, 0) + 1)| < 2^31; this bounds every channel's
+    accumulator by |bias| + x_max * sum |w|."""
+    abs_w = np.abs(w_rows.reshape(len(bias), -1).astype(np.int64)).sum(axis=1)
+    fits = all((abs(int(b)) + x_max * int(a)) << (max(int(s), 0) + 1) < 2**31
+               for b, a, s in zip(bias, abs_w, shift, strict=True))
+    if once:
+        return ONCE_FAST if fits else ONCE
+    return FAST if fits else EXACT
 
 
 def _name(op: Op, what: str) -> str:
@@ -167,6 +187,8 @@ def _window(graph: Graph, op: Op, depthwise: bool) -> _Window:
     w = _weights(graph, op, op.inputs[1], "filter")
     ih, iw, ic = _nhwc(t_in)
     oh, ow, oc = _nhwc(t_out)
+    if oh * ow * oc == 0:
+        raise Unsupported(f"the output '{t_out.name}' is empty {list(t_out.shape)}")
     fits = w.shape[0] == 1 and w.shape[3] == oc and oc % ic == 0 if depthwise else w.shape[0] == oc and w.shape[3] == ic
     if len(w.shape) != 4 or not fits:
         raise Unsupported(f"filter shape {list(w.shape)} does not match input {list(t_in.shape)}")
@@ -188,15 +210,19 @@ def _window(graph: Graph, op: Op, depthwise: bool) -> _Window:
 
 def _conv(graph: Graph, op: Op) -> Step:
     g = _window(graph, op, depthwise=False)
-    oc = g.oc
+    oc, ic = g.oc, g.field("ic")
     rows, k4 = _padded_rows(g.w.data, oc)
     bias = _bias(graph, op, oc) - g.in_zp * g.w.data.reshape(oc, -1).astype(np.int64).sum(axis=1)
+    mode = _rescale_mode(bias, g.w.data, 128, g.rescale[1].values, once=False)
+    # a 1x1 filter over a multiple of 4 channels reads its patch in place (1x1 never pads)
+    direct = int(g.field("kh") == 1 and g.field("kw") == 1 and ic % 4 == 0)
     consts = [Const(_name(op, "weights"), "int8_t", rows), Const(_name(op, "bias"), "int32_t", _int32(bias, "bias")),
               *g.rescale]
     fields = [*g.geometry, ("k4", k4), ("pad_value", g.in_zp), ("out_zp", g.out_zp), ("act_min", g.lo),
-              ("act_max", g.hi)]
-    macs = g.oh * g.field("ow") * oc * g.field("kh") * g.field("kw") * g.field("ic")
-    return Step(op, "tms_conv", "tms_conv_t", fields, [op.inputs[0]], op.outputs[0], scratch=2 * k4, consts=consts,
+              ("act_max", g.hi), ("mode", mode), ("direct", direct)]
+    macs = g.oh * g.field("ow") * oc * g.field("kh") * g.field("kw") * ic
+    scratch = 4 * k4 + (0 if direct else 2 * k4)  # widened patches of two pixels, their int8 copies
+    return Step(op, "tms_conv", "tms_conv_t", fields, [op.inputs[0]], op.outputs[0], scratch=scratch, consts=consts,
                 macs=macs, in_place={op.inputs[0]: g.overlap})
 
 
@@ -209,10 +235,13 @@ def _spatial_overlap(oh: int, out_row: int, in_row: int, stride: int, pad_top: i
 def _dwconv(graph: Graph, op: Op) -> Step:
     g = _window(graph, op, depthwise=True)
     oc = g.oc
+    bias = _bias(graph, op, oc)
+    # the kernel multiplies input - zero point, at most 255 in magnitude
+    mode = _rescale_mode(bias, g.w.data.reshape(-1, oc).T, 255, g.rescale[1].values, once=False)
     consts = [Const(_name(op, "weights"), "int8_t", g.w.data.reshape(-1).astype(np.int8)),
-              Const(_name(op, "bias"), "int32_t", _int32(_bias(graph, op, oc), "bias")), *g.rescale]
+              Const(_name(op, "bias"), "int32_t", _int32(bias, "bias")), *g.rescale]
     fields = [*g.geometry, ("mult_depth", oc // g.field("ic")), ("in_offset", -g.in_zp), ("out_zp", g.out_zp),
-              ("act_min", g.lo), ("act_max", g.hi)]
+              ("act_min", g.lo), ("act_max", g.hi), ("mode", mode)]
     macs = g.oh * g.field("ow") * oc * g.field("kh") * g.field("kw")
     return Step(op, "tms_dwconv", "tms_dwconv_t", fields, [op.inputs[0]], op.outputs[0], consts=consts, macs=macs,
                 in_place={op.inputs[0]: g.overlap})
@@ -232,14 +261,16 @@ def _fc(graph: Graph, op: Op) -> Step:
     mult, shift = _channel_multipliers(in_s, w, out_s, n_out)
     rows, k4 = _padded_rows(w.data, n_out)
     bias = _bias(graph, op, n_out) - in_zp * w.data.astype(np.int64).sum(axis=1)
+    mode = _rescale_mode(bias, w.data, 128, shift, once=True)
     lo, hi = activation_range(o.fusedActivationFunction, out_s, out_zp)
     consts = [Const(_name(op, "weights"), "int8_t", rows), Const(_name(op, "bias"), "int32_t", _int32(bias, "bias")),
               Const(_name(op, "mult"), "int32_t", mult.astype(np.int32)),
               Const(_name(op, "shift"), "int8_t", shift.astype(np.int8))]
     batches = t_in.size // n_in
     fields = [("batches", batches), ("in", n_in), ("out", n_out), ("k4", k4), ("out_zp", out_zp), ("act_min", lo),
-              ("act_max", hi)]
-    return Step(op, "tms_fc", "tms_fc_t", fields, [op.inputs[0]], op.outputs[0], scratch=2 * k4, consts=consts,
+              ("act_max", hi), ("mode", mode)]
+    scratch = 2 * k4 + (k4 if n_in != k4 else 0)  # the widened input, an int8 copy padded to k4
+    return Step(op, "tms_fc", "tms_fc_t", fields, [op.inputs[0]], op.outputs[0], scratch=scratch, consts=consts,
                 macs=batches * n_in * n_out)
 
 

@@ -93,24 +93,41 @@ class BoardRun:
     instructions: list[int]  # per inference, in run order
     stack_bytes: int
     elf: Path
+    # with ``op_counts``: per model, per inference, the instructions of each kernel call
+    op_instructions: list[list[list[int]]] | None = None
 
 
 def run_board(work: Path, models: list[Compiled], inputs: list[np.ndarray], core: str = "cortex-m4",
-              simd: bool = True, count: bool = False, timeout: float = 600.0) -> BoardRun:
-    """Outputs (and instructions per inference when ``count``) on an emulated Cortex-M board."""
+              simd: bool = True, count: bool = False, timeout: float = 600.0,
+              op_counts: list[int] | None = None) -> BoardRun:
+    """Outputs (and instructions per inference when ``count``) on an emulated Cortex-M board.
+    ``op_counts`` (the kernel calls of each model) also counts every call on its own."""
     from studio.cortexm import build_elf, run
 
     work.mkdir(parents=True, exist_ok=True)
     runs = _write_inputs(work, models, inputs)
     harness = write_harness(work, models, runs, baremetal=True)
     sources = [harness, *(m.directory / f"{m.prefix}.c" for m in models)]
-    defines = () if simd else tuple(f"{m.prefix.upper()}_NO_SIMD" for m in models)
+    defines = [] if simd else [f"{m.prefix.upper()}_NO_SIMD" for m in models]
+    if op_counts is not None:
+        defines += [f"{m.prefix.upper()}_OP_HOOK(i)=baremetal_mark()" for m in models]
     elf = build_elf(sources, work / "harness.elf", core, include_dirs=sorted({m.directory for m in models}),
-                    defines=defines)
-    result = run(elf, core, cwd=work, count_marks=count, timeout=timeout)
+                    defines=tuple(defines))
+    result = run(elf, core, cwd=work, count_marks=count or op_counts is not None, timeout=timeout)
     if result.exit_code != 0:
         raise RuntimeError(f"{elf} on {core}: exit {result.exit_code}: {result.fault or result.stdout.strip()}")
     stack = next((int(line.split()[1]) for line in result.stdout.splitlines() if line.startswith("stack ")), 0)
     deltas = result.mark_deltas
-    instructions = deltas[1::2] if count else []
-    return BoardRun(_read_outputs(work, models, runs), instructions, stack, elf)
+    if op_counts is None:
+        return BoardRun(_read_outputs(work, models, runs), deltas[1::2] if count else [], stack, elf)
+    # marks: the zero, then per inference: before, one per kernel call, after
+    per_model, instructions, at = [], [], 1
+    for n in op_counts:
+        rows = []
+        for _ in range(runs):
+            calls = deltas[at : at + n]
+            rows.append(calls)
+            instructions.append(sum(calls) + deltas[at + n])
+            at += n + 2
+        per_model.append(rows)
+    return BoardRun(_read_outputs(work, models, runs), instructions, stack, elf, per_model)

@@ -61,8 +61,8 @@ class Builder:
         self.tensors.append(t)
         return len(self.tensors) - 1
 
-    def act(self, shape) -> _T:
-        scale = float(np.float32(self.rng.uniform(0.01, 0.25)))
+    def act(self, shape, scale: float | None = None) -> _T:
+        scale = float(np.float32(self.rng.uniform(0.01, 0.25) if scale is None else scale))
         zp = int(self.rng.integers(-40, 40))
         return _T(tuple(shape), scale, zp, self.tensor(shape, self.s.TensorType.INT8, scale, zp))
 
@@ -112,14 +112,25 @@ def _activation(rng) -> int:
     return int(rng.choice([0, 0, 1, 3]))
 
 
-def _bias(b: Builder, in_scale: float, w_scales: np.ndarray, n: int) -> int:
+def _bias(b: Builder, in_scale: float, w_scales: np.ndarray, n: int, wide: bool = False) -> int:
     scales = np.float32(in_scale) * np.asarray(w_scales, np.float32)  # one scale when the weights have one
-    data = b.rng.integers(-3000, 3000, size=n).astype(np.int32)
+    limit = 2**30 + 2**28 if wide else 3000
+    data = b.rng.integers(-limit, limit, size=n).astype(np.int32)
     return b.tensor([n], b.s.TensorType.INT32, scales, np.zeros(scales.size, np.int64), data)
+
+
+def _wide(rng, in_scale: float, ws: np.ndarray, wide: bool) -> tuple[np.ndarray, float | None]:
+    """For "wide" layers (biases beyond 2^30, which the kernels' fast rescaling cannot take), weight
+    scales that bring such accumulators back into int8 range: multipliers near 2^-23."""
+    if not wide:
+        return ws, None
+    out_scale = float(np.float32(rng.uniform(0.01, 0.25)))
+    return np.float32(out_scale / in_scale * 2.0**-24 * rng.uniform(0.5, 1.0, size=ws.size)), out_scale
 
 
 def _conv(b: Builder, x: _T, depthwise: bool) -> _T:
     s, rng = b.s, b.rng
+    wide = bool(rng.random() < 0.15)
     _, h, w, c = x.shape
     kh, kw = int(rng.integers(1, 4)), int(rng.integers(1, 4))
     sh, sw = int(rng.integers(1, 3)), int(rng.integers(1, 3))
@@ -145,9 +156,10 @@ def _conv(b: Builder, x: _T, depthwise: bool) -> _T:
         kind, otype = "CONV_2D", s.BuiltinOptions.Conv2DOptions
     o.padding, o.strideH, o.strideW, o.dilationHFactor, o.dilationWFactor = padding, sh, sw, dh, dw
     o.fusedActivationFunction = _activation(rng)
+    ws, out_scale = _wide(rng, x.scale, ws, wide)
     wi = b.tensor(wt.shape, s.TensorType.INT8, ws, wz, wt, axis)
-    bi = _bias(b, x.scale, ws, oc)
-    y = b.act((1, oh, ow, oc))
+    bi = _bias(b, x.scale, ws, oc, wide)
+    y = b.act((1, oh, ow, oc), out_scale)
     b.op(kind, [x.index, wi, bi], [y.index], otype, o)
     return y
 
@@ -234,12 +246,14 @@ def _fc(b: Builder, x: _T) -> _T:
     s, rng = b.s, b.rng
     n_in = x.shape[-1]
     n_out = int(rng.integers(1, 17))
+    wide = bool(rng.random() < 0.15)
     wt, ws, wz, axis = _weights(rng, (n_out, n_in), bool(rng.random() < 0.3), n_out, 0)
     o = s.FullyConnectedOptionsT()
     o.fusedActivationFunction = _activation(rng)
-    y = b.act((1, n_out))
+    ws, out_scale = _wide(rng, x.scale, ws, wide)
+    y = b.act((1, n_out), out_scale)
     inputs = [x.index, b.tensor(wt.shape, s.TensorType.INT8, ws, wz, wt, axis)]
-    inputs.append(_bias(b, x.scale, ws, n_out) if rng.random() < 0.8 else -1)
+    inputs.append(_bias(b, x.scale, ws, n_out, wide) if wide or rng.random() < 0.8 else -1)
     b.op("FULLY_CONNECTED", inputs, [y.index], s.BuiltinOptions.FullyConnectedOptions, o)
     return y
 
