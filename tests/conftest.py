@@ -31,6 +31,50 @@ def project(tmp_path):
     p.close()
 
 
+# ---------------------------------------------------------------- the default projects, trained once per session
+
+
+@pytest.fixture(scope="session")
+def gesture_project(tmp_path_factory):
+    """Virtual-board gestures (tests/support/projects.py); other tests add runs to it, so the
+    first run is ``gesture_run``'s only when that fixture is set up before them (test order does)."""
+    from support.projects import make_project
+
+    return make_project(tmp_path_factory.mktemp("gestures") / "project")
+
+
+@pytest.fixture(scope="session")
+def gesture_run(gesture_project):
+    """The gesture project's first run: the training job's TrainResult."""
+    from support.projects import GESTURE_TRAINING
+
+    from studio.jobs import Progress
+    from studio.learn import train
+
+    return train.run(train.TrainParams(gesture_project, dict(GESTURE_TRAINING)), Progress())
+
+
+@pytest.fixture(scope="session")
+def keyword_project(tmp_path_factory):
+    """Keywords spoken by espeak-ng with background noise; skipped without espeak-ng and sox."""
+    from support.projects import KEYWORD_TOOLS_MISSING, make_keyword_project
+
+    if not (have("espeak-ng") and have("sox")):
+        pytest.skip(KEYWORD_TOOLS_MISSING)
+    return make_keyword_project(tmp_path_factory.mktemp("kws") / "project")
+
+
+@pytest.fixture(scope="session")
+def keyword_run(keyword_project):
+    """The keyword project's first run: the training job's TrainResult."""
+    from support.projects import KEYWORD_TRAINING
+
+    from studio.jobs import Progress
+    from studio.learn import train
+
+    return train.run(train.TrainParams(keyword_project, dict(KEYWORD_TRAINING)), Progress())
+
+
 def run_cli(*args: str, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
     """The real command, in a fresh interpreter."""
     return subprocess.run([sys.executable, "-m", "studio", *map(str, args)], capture_output=True, text=True,

@@ -1,6 +1,7 @@
 """The impulse in C: every DSP block rendered, compiled with the host gcc and compared with the Python
 block on motion and audio windows; the labels' escaping; run_impulse's quantisation around a stand-in
-model; a Cortex-M4F build that calls no double-precision code.
+model; a Cortex-M4F build that calls no double-precision code; the whole pipeline (impulse and compiled
+int8 model) against the test job on every testing window of the default motion and keyword projects.
 
 Tolerances (docs/dsp-blocks.md, "In C"): features normalised onto [0, 1] (MFE, spectrogram) within
 1e-3 absolute; the others within 1e-3 of each feature's scale, max(1, max |feature| over the windows),
@@ -515,3 +516,104 @@ def test_pipeline_run_impulse_matches_the_int8_reference(tmp_path):
     # a feature on a rounding edge of the input quantisation could move an output by a step; none did here
     np.testing.assert_allclose(got, expected, rtol=0, atol=compiled.output["scale"] * 1.001)
     assert (got == expected).mean() >= 0.9
+
+
+# ---------------------------------------------------------------- every testing window of the default projects
+
+PIPELINE_MAIN = """\
+#include <stdio.h>
+#include "impulse.h"
+int main(void)
+{
+    static float raw[IMPULSE_RAW_COUNT], features[IMPULSE_FEATURE_COUNT], scores[IMPULSE_CLASS_COUNT];
+    FILE *in = fopen("windows.bin", "rb"), *out = fopen("out.bin", "wb");
+    if (!in || !out) {
+        return 1;
+    }
+    while (fread(raw, sizeof(float), IMPULSE_RAW_COUNT, in) == IMPULSE_RAW_COUNT) {
+        if (impulse_features(raw, IMPULSE_RAW_COUNT, features) != 0
+                || run_impulse(raw, IMPULSE_RAW_COUNT, scores) != 0) {
+            return 2;
+        }
+        fwrite(features, sizeof(float), IMPULSE_FEATURE_COUNT, out);
+        fwrite(scores, sizeof(float), IMPULSE_CLASS_COUNT, out);
+    }
+    fclose(in);
+    return fclose(out) != 0 ? 3 : 0;
+}
+"""
+
+
+def every_testing_window(run) -> SimpleNamespace:
+    """Every window of every testing sample, cut as the test job (studio.learn.classify) cuts them:
+    the raw windows, the features it classifies (from the feature cache) and its int8 label per window."""
+    from studio.dsp import features
+    from studio.dsp.windowing import windows_of
+    from studio.jobs import Progress
+    from studio.learn import classify
+    from studio.project import Project
+
+    project_dir = run.path.parent.parent
+    cfg = classify.impulse_of(run)
+    fs = features.run(features.FeatureParams(project_dir, cfg, 2, "testing"), Progress())
+    f = run.config["framing"]
+    assert (fs.plan.window_frames, fs.plan.axes, fs.plan.kind) == (f["window_frames"], f["axes"], f["kind"])
+    ids = list(dict.fromkeys(int(i) for i in fs.sample_ids))
+    with Project.open(project_dir) as project:
+        samples = {s.id: s for s in project.samples(category="testing")}
+        raw = [windows_of(project.read(samples[i]), samples[i].frequency_hz, fs.plan.framing, cfg.pad_short)
+               for i in ids]
+    assert [len(w) for w in raw] == [int((fs.sample_ids == i).sum()) for i in ids]
+    raw = np.concatenate(raw)
+    block = features.block_for(cfg, fs.plan)
+    # these raw windows are the ones the cached features were computed from
+    np.testing.assert_array_equal(np.stack([block.run(w) for w in raw]), fs.features)
+    report = classify.run(classify.TestParams(project_dir, run.number), Progress())
+    assert [s.sample_id for s in report.samples] == ids
+    labels = [label for s in report.samples for label in s.int8_windows]
+    return SimpleNamespace(raw=raw, features=fs.features, labels=labels, classes=report.classes)
+
+
+@pytest.mark.parametrize("which", ["gesture", "keyword"])
+def test_c_pipeline_argmax_matches_python_on_every_testing_window(which, request, tmp_path):
+    """The default motion and keyword projects' first runs (tests/conftest.py): impulse and int8
+    model rendered to C, built with the host gcc; every raw testing window through run_impulse gives
+    the test job's int8 class on 100% of windows, every score within one output step of the reference."""
+    compiler = pytest.importorskip("studio.compiler")
+    from studio.learn.reference import Reference
+
+    run = request.getfixturevalue(f"{which}_run").run
+    data = every_testing_window(run)
+    reference = Reference(run.model_bytes("int8"))
+    expected = reference.probabilities(data.features)
+    assert [data.classes[i] for i in expected.argmax(1)] == data.labels  # the test job's int8 labels
+
+    out = tmp_path / "c"
+    render_for_run(run, out)
+    compiled = compiler.compile_model(run.model_bytes("int8"), out, prefix="model")
+    data.raw.astype(np.float32).tofile(out / "windows.bin")
+    (out / "main.c").write_text(PIPELINE_MAIN)
+    build = subprocess.run([*GCC, "-o", "prog", *sorted(p.name for p in out.glob("*.c")), "-lm"], cwd=out,
+                           capture_output=True, text=True)
+    assert build.returncode == 0, build.stderr[-4000:]
+    ran = subprocess.run([str(out / "prog")], cwd=out, capture_output=True, text=True, timeout=300)
+    assert ran.returncode == 0, f"pipeline program exited {ran.returncode}: {ran.stderr}"
+    count, classes = data.features[0].size, len(data.classes)
+    got = np.fromfile(out / "out.bin", np.float32).reshape(len(data.raw), count + classes)
+    c_features, scores = got[:, :count], got[:, count:]
+
+    step = compiled.output["scale"]
+    diff = np.abs(scores.astype(np.float64) - expected)
+    flat = data.features.reshape(len(data.features), -1)
+    inputs_moved = (reference.quantize(c_features) != reference.quantize(flat)).any(axis=1)
+    differ = scores.argmax(1) != expected.argmax(1)
+    top = np.sort(expected, axis=1)
+    print(f"{which}: {len(data.raw)} testing windows, worst score difference {diff.max():.6g} "
+          f"({diff.max() / step:.3g} output steps), {int((diff > 0).any(axis=1).sum())} windows with a score off, "
+          f"{int(inputs_moved.sum())} with a quantised input off, worst feature difference "
+          f"{np.abs(c_features - flat).max():.3g}, smallest top-2 margin {(top[:, -1] - top[:, -2]).min() / step:g} "
+          "output steps")
+    assert not differ.any(), (
+        f"argmax differs on {int(differ.sum())} of {len(differ)} windows {np.flatnonzero(differ)[:20].tolist()}: "
+        f"quantised input moved there {inputs_moved[differ].tolist()[:20]}")
+    assert diff.max() <= step * 1.001

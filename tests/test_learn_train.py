@@ -8,11 +8,9 @@ import json
 import numpy as np
 import pytest
 from conftest import run_cli
+from support.projects import GESTURES, make_project
 
-from studio.dataset.synthetic import add_gestures
 from studio.devices.capture import DeviceSpec
-from studio.dsp import features
-from studio.dsp.windowing import ImpulseConfig
 from studio.jobs import Cancelled, Progress
 from studio.learn import blocks, classify, live, runs, train
 from studio.learn.convert import operators
@@ -20,29 +18,9 @@ from studio.learn.layers import FIRMWARE_OPS
 from studio.params import ParamError
 from studio.project import Project
 
-GESTURES = ("idle", "wave", "circle", "shake")
 
-
-def make_project(path, gestures=GESTURES, test_gestures=GESTURES, seconds=20.0):
-    with Project.create(path, "gestures") as project:
-        add_gestures(project, gestures, range(0, 8), seconds, 100.0, "training")
-        add_gestures(project, test_gestures, range(8, 11), seconds, 100.0, "testing")
-        features.save_config(project, ImpulseConfig(2000, 200, "spectral"))
-    return path
-
-
-@pytest.fixture(scope="module")
-def gestures(tmp_path_factory):
-    return make_project(tmp_path_factory.mktemp("gestures") / "project")
-
-
-@pytest.fixture(scope="module")
-def trained(gestures):
-    return train.run(train.TrainParams(gestures, {"epochs": 30}), Progress())
-
-
-def test_gestures_reach_95_percent_and_int8_stays_within_a_point(trained):
-    m = trained.metrics
+def test_gestures_reach_95_percent_and_int8_stays_within_a_point(gesture_run):
+    m = gesture_run.metrics
     assert m["classes"] == sorted(GESTURES)
     assert m["float"]["windows"] == 4 * 3 * 91  # 3 held-out people, 20 s each: (2000 - 200) / 20 + 1 windows
     assert m["float"]["accuracy"] >= 0.95 and m["int8"]["accuracy"] >= 0.95
@@ -54,9 +32,9 @@ def test_gestures_reach_95_percent_and_int8_stays_within_a_point(trained):
     assert m["quantization"] == "ptq" and m["sparsity"] is None and not m["cancelled"]
 
 
-def test_a_run_holds_everything_needed_to_use_it_later(trained, gestures):
-    run = trained.run
-    assert run.number == 1 and run.path == gestures / "runs" / "001"
+def test_a_run_holds_everything_needed_to_use_it_later(gesture_run, gesture_project):
+    run = gesture_run.run
+    assert run.number == 1 and run.path == gesture_project / "runs" / "001"
     for name in ("config.json", "metrics.json", "curves.json", "model.keras", "float.tflite", "int8.tflite"):
         assert (run.path / name).stat().st_size > 0
     assert run.config["template"] == "dense network" and run.config["classes"] == sorted(GESTURES)
@@ -65,21 +43,22 @@ def test_a_run_holds_everything_needed_to_use_it_later(trained, gestures):
     curves = run.curves["training"]
     assert len(curves["loss"]) == 30 and len(curves["val_accuracy"]) == 30 and curves["loss"][-1] < curves["loss"][0]
     assert set(operators(run.model_bytes("int8"))) <= FIRMWARE_OPS
-    assert not list((gestures / "runs").glob(".tmp-*"))
+    assert not list((gesture_project / "runs").glob(".tmp-*"))
 
 
-def test_same_seed_same_metrics(gestures):
-    a = train.run(train.TrainParams(gestures, {"epochs": 6, "seed": 11, "noise": 0.1}), Progress())
-    b = train.run(train.TrainParams(gestures, {"epochs": 6, "seed": 11, "noise": 0.1}), Progress())
-    c = train.run(train.TrainParams(gestures, {"epochs": 6, "seed": 12, "noise": 0.1}), Progress())
+def test_same_seed_same_metrics(gesture_project):
+    a = train.run(train.TrainParams(gesture_project, {"epochs": 6, "seed": 11, "noise": 0.1}), Progress())
+    b = train.run(train.TrainParams(gesture_project, {"epochs": 6, "seed": 11, "noise": 0.1}), Progress())
+    c = train.run(train.TrainParams(gesture_project, {"epochs": 6, "seed": 12, "noise": 0.1}), Progress())
     assert a.run.curves == b.run.curves
     assert a.metrics["float"] == b.metrics["float"] and a.metrics["int8"] == b.metrics["int8"]
     assert a.run.model_bytes("int8") == b.run.model_bytes("int8")
     assert a.run.curves != c.run.curves
 
 
-def test_qat_with_pruning_keeps_accuracy_and_reaches_the_sparsity(gestures):
-    result = train.run(train.TrainParams(gestures, {"epochs": 20, "quantize": "qat", "prune": 0.6}), Progress())
+def test_qat_with_pruning_keeps_accuracy_and_reaches_the_sparsity(gesture_project):
+    params = train.TrainParams(gesture_project, {"epochs": 20, "quantize": "qat", "prune": 0.6})
+    result = train.run(params, Progress())
     m = result.metrics
     assert m["quantization"] == "qat" and m["sparsity"] >= 0.59
     assert set(result.run.curves) == {"training", "pruning", "quantization-aware training"}
@@ -104,13 +83,13 @@ def _is_constant(interp, t):
         return False
 
 
-def test_cancel_keeps_the_best_model_so_far(gestures):
+def test_cancel_keeps_the_best_model_so_far(gesture_project):
     def stop_after_three(event):
         if isinstance(event.partial, dict) and event.partial.get("epoch") == 3:
             progress.cancel()
 
     progress = Progress(stop_after_three)
-    result = train.run(train.TrainParams(gestures, {"epochs": 50, "quantize": "qat"}), progress)
+    result = train.run(train.TrainParams(gesture_project, {"epochs": 50, "quantize": "qat"}), progress)
     m = result.metrics
     assert m["cancelled"] and m["epochs_trained"] in (3, 4) and m["quantization"] == "ptq"
     val = result.run.curves["training"]["val_loss"]
@@ -143,46 +122,46 @@ def test_anomaly_block_flags_a_gesture_it_never_saw(tmp_path):
     assert all(s.anomaly_max > report.anomaly_threshold for s in shake)
 
 
-def test_test_job_classifies_every_testing_sample_with_both_models(trained, gestures):
+def test_test_job_classifies_every_testing_sample_with_both_models(gesture_run, gesture_project):
     events = []
-    report = classify.run(classify.TestParams(gestures, 1), Progress(events.append))
+    report = classify.run(classify.TestParams(gesture_project, 1), Progress(events.append))
     assert len(report.samples) == 12 and all(s.windows == 91 for s in report.samples)
-    assert report.float["accuracy"] == trained.metrics["float"]["accuracy"]
-    assert report.int8["confusion"] == trained.metrics["int8"]["confusion"]
+    assert report.float["accuracy"] == gesture_run.metrics["float"]["accuracy"]
+    assert report.int8["confusion"] == gesture_run.metrics["int8"]["confusion"]
     assert report.sample_accuracy["int8"] == 1.0
     partials = [e.partial for e in events if isinstance(e.partial, classify.SampleResult)]
     assert [p.sample_id for p in partials] == [s.sample_id for s in report.samples]
 
 
-def test_cli_train_test_and_runs(gestures):
-    out = run_cli("train", gestures, "--epochs", "8", "--seed", "3", "--json", timeout=300)
+def test_cli_train_test_and_runs(gesture_project):
+    out = run_cli("train", gesture_project, "--epochs", "8", "--seed", "3", "--json", timeout=300)
     assert out.returncode == 0, out.stderr
     trained = json.loads(out.stdout)
     assert trained["run"] >= 2 and trained["int8"]["accuracy"] > 0.9
-    out = run_cli("test", gestures, "--run", str(trained["run"]), "--json")
+    out = run_cli("test", gesture_project, "--run", str(trained["run"]), "--json")
     assert out.returncode == 0, out.stderr
     tested = json.loads(out.stdout)
     assert tested["float"]["accuracy"] == trained["float"]["accuracy"]
     assert tested["int8"]["confusion"] == trained["int8"]["confusion"] and len(tested["samples"]) == 12
-    out = run_cli("runs", gestures, "--choose", "1")
+    out = run_cli("runs", gesture_project, "--choose", "1")
     assert out.returncode == 0 and "* chosen for deployment: run 1" in out.stdout
-    with Project.open(gestures) as project:
+    with Project.open(gesture_project) as project:
         assert runs.load(project).number == 1
-    out = run_cli("test", gestures)
+    out = run_cli("test", gesture_project)
     assert out.returncode == 0 and out.stdout.startswith("run 1:") and "confusion" in out.stdout
-    out = run_cli("train", gestures, "--prune", "2")
+    out = run_cli("train", gesture_project, "--prune", "2")
     assert out.returncode == 1 and "prune must be at most 0.95" in out.stderr
-    bad = gestures.parent / "layers.json"
+    bad = gesture_project.parent / "layers.json"
     bad.write_text(json.dumps([{"type": "lstm", "units": 8}]))
-    out = run_cli("train", gestures, "--layers", bad)
+    out = run_cli("train", gesture_project, "--layers", bad)
     assert out.returncode == 1 and "WHILE" in out.stderr and len(out.stderr.strip().splitlines()) == 1
 
 
-def test_live_classification_on_the_virtual_board(trained, gestures):
+def test_live_classification_on_the_virtual_board(gesture_run, gesture_project):
     results = []
     progress = Progress(lambda e: results.append(e.partial) if isinstance(e.partial, live.Classification) else None)
-    summary = live.run(live.LiveParams(gestures, DeviceSpec("virtual", gesture="wave", seed=42), 1, seconds=4.0),
-                       progress)
+    device = DeviceSpec("virtual", gesture="wave", seed=42)
+    summary = live.run(live.LiveParams(gesture_project, device, 1, seconds=4.0), progress)
     assert summary.classifications == len(results) >= 5
     assert max(summary.int8_counts, key=summary.int8_counts.get) == "wave"
     assert results[0].frame >= 200 and all(b.frame > a.frame for a, b in zip(results, results[1:], strict=False))
