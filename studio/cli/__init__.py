@@ -17,6 +17,7 @@ from studio.cli import (
     compile_cmd,
     data_cmds,
     device_cmds,
+    estimate_cmd,
     gui_cmd,
     impulse_cmds,
     learn_cmds,
@@ -33,7 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"tinyml-studio {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (gui_cmd, project_cmds, data_cmds, device_cmds, impulse_cmds, learn_cmds, compile_cmd, boards_cmd):
+    for module in (gui_cmd, project_cmds, data_cmds, device_cmds, impulse_cmds, learn_cmds, compile_cmd, estimate_cmd,
+                   boards_cmd):
         module.register(sub)
     return parser
 

@@ -19,12 +19,14 @@ from studio.cortexm.toolchain import (
     baremetal_dir,
     build_elf,
     build_host,
+    compile_object,
     size_of,
     symbol_address,
 )
 
 __all__ = [
     "CORES", "FAULT_EXIT", "BuildError", "Core", "CortexMError", "ImageSize", "QemuError", "QemuRun", "QemuTimeout",
-    "ToolMissingError", "available", "baremetal_dir", "build_elf", "build_host", "build_plugin", "get_core", "run",
+    "ToolMissingError", "available", "baremetal_dir", "build_elf", "build_host",
+    "build_plugin", "compile_object", "get_core", "run",
     "size_of", "symbol_address",
 ]

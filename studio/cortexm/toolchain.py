@@ -116,6 +116,16 @@ def build_elf(sources: Sequence[str | Path], out_elf: str | Path, core: str | Co
     return _compile(ARM_GCC, args, out)
 
 
+def compile_object(source: str | Path, out_obj: str | Path, core: str | Core, include_dirs: Iterable[str | Path] = (),
+                   defines: Iterable[str] = (), opt: str = "-O2") -> Path:
+    """One source compiled for ``core`` (objects named after their sources show in linker maps)."""
+    c = get_core(core)
+    out = Path(out_obj)
+    args = [*COMMON_CFLAGS, *c.flags, opt, f"-I{baremetal_dir()}", *(f"-I{d}" for d in include_dirs),
+            *_defines(defines), "-c", str(source), "-o", str(out)]
+    return _compile(ARM_GCC, args, out)
+
+
 def build_host(sources: Sequence[str | Path], out_exe: str | Path, include_dirs: Iterable[str | Path] = (),
                defines: Iterable[str] = (), opt: str = "-O2") -> Path:
     """The same C built for this machine with the host gcc (no start-up code, no semihosting)."""

@@ -1,0 +1,210 @@
+"""The estimate of an impulse (or a lone int8 model) on a board: per layer MACs, bytes and
+modelled time; flash and RAM measured on a real cross-compiled image; the DSP's instructions
+counted on the emulated core; energy per inference; verdicts against the board's memories.
+
+A job: ``run(EstimateParams, progress) -> Estimate``; no Qt."""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from studio.boards import Board
+from studio.errors import StudioError
+from studio.estimate.cost_model import CostModelError, costs_for
+from studio.jobs import ProgressLike
+
+TIGHT = 0.8  # share of a memory above which the verdict is "tight"
+
+
+class EstimateError(StudioError):
+    pass
+
+
+@dataclass
+class LayerRow:
+    index: int
+    op: str
+    input_shape: list[int]
+    output_shape: list[int]
+    macs: int
+    weight_bytes: int
+    activation_bytes: int  # input and output tensors
+    instructions: int
+    cycles: int
+    ms: float
+
+
+@dataclass
+class Estimate:
+    board: dict[str, Any]
+    core: str  # the emulated core whose code and counts are used
+    modelled: str | None  # what is modelled rather than compiled for the board's own core
+    cpi: float
+    cpi_source: str
+    layers: list[LayerRow]
+    flash: dict[str, int]  # by part; "total"
+    ram: dict[str, int]  # by part; "total"
+    latency: dict[str, float]  # ms: "dsp", "network", "io" (quantising features, scores), "anomaly", "total"
+    instructions: dict[str, int]  # modelled network; counted DSP, io, anomaly
+    measured: dict[str, int] = field(default_factory=dict)  # instructions counted on the emulated core
+    macs: int = 0
+    energy_uj: float | None = None
+    limits: dict[str, int | None] = field(default_factory=dict)
+    verdicts: dict[str, str] = field(default_factory=dict)
+    tflm_arena: int | None = None
+    source: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d.update(flash_bytes=self.flash["total"], ram_bytes=self.ram["total"], latency_ms=self.latency["total"])
+        return d
+
+    def battery_hours(self, capacity_mah: float, per_second: float) -> float | None:
+        """Battery life running ``per_second`` inferences a second, in deep sleep in between; None when
+        the board cannot keep up or has no current figures."""
+        b = self.board
+        if not b.get("active_current_ma") or b.get("sleep_current_ua") is None or per_second <= 0:
+            return None
+        duty = per_second * self.latency["total"] / 1000.0
+        if duty >= 1.0:
+            return None
+        average_ma = duty * b["active_current_ma"] + (1.0 - duty) * b["sleep_current_ua"] / 1000.0
+        return capacity_mah / average_ma
+
+
+def verdict(used: int, limit: int | None) -> str:
+    if not limit:
+        return "no limit"
+    if used > limit:
+        return "does not fit"
+    return "tight" if used > TIGHT * limit else "fits"
+
+
+def board_summary(board: Board) -> dict[str, Any]:
+    keys = ("id", "name", "mcu", "core", "clock_mhz", "flash_kb", "ram_kb", "supply_voltage_v", "active_current_ma",
+            "sleep_current_ua", "virtual")
+    return {k: getattr(board, k) for k in keys}
+
+
+@dataclass
+class EstimateParams:
+    board: Board
+    model: bytes | None = None  # a lone int8 model ...
+    run: Any = None  # ... or a training run (studio.learn.runs.Run) with its impulse
+    source: str = "model"
+    tflm: bool = False  # also measure TFLM's minimum arena (a bisection in subprocesses)
+    work: Path | None = None  # keep the generated sources and images here
+
+
+def run(params: EstimateParams, progress: ProgressLike) -> Estimate:
+    with tempfile.TemporaryDirectory(prefix="estimate-") as tmp:
+        work = params.work or Path(tmp)
+        return _estimate(params, work, progress)
+
+
+def _estimate(params: EstimateParams, work: Path, progress: ProgressLike) -> Estimate:
+    from studio.compiler import CompileError, compile_model
+    from studio.compiler.compile import build
+    from studio.cortexm import CortexMError
+    from studio.estimate.image import probe
+
+    board = params.board
+    try:
+        costs = costs_for(board.core)
+    except CostModelError as e:
+        raise EstimateError(f"{board.id}: {e}") from None
+    if params.run is not None:
+        model = params.run.model_bytes("int8")
+        labels = [str(c) for c in params.run.config.get("classes", [])]
+        source = params.source if params.source != "model" else f"run {params.run.number}"
+    elif params.model is not None:
+        model, labels, source = params.model, None, params.source
+    else:
+        raise EstimateError("nothing to estimate: give a model or a training run")
+    progress.update(0.05, "compiling the model")
+    src = work / "src"
+    try:
+        compiled = compile_model(model, src, prefix="model", labels=labels or None, source=source)
+        graph, steps = build(model, source)
+    except CompileError as e:
+        raise EstimateError(str(e)) from None
+    impulse = params.run is not None
+    if impulse:
+        from studio.impulse_c import ImpulseCError, render_for_run
+
+        try:
+            render_for_run(params.run, src, model_prefix="model")
+        except ImpulseCError as e:
+            raise EstimateError(f"{source}: {e}") from None
+    progress.check()
+    clock_hz = (board.clock_mhz or 0) * 1e6
+    layers, network_instructions = [], 0
+    for step in steps:
+        if step.kernel == "alias":
+            continue
+        n = int(round(costs.instructions_for(step)))
+        network_instructions += n
+        cycles = int(round(n * costs.cpi))
+        t_in = graph.tensor(step.inputs[0])
+        t_out = graph.tensor(step.output)
+        activation = sum(graph.tensor(i).nbytes for i in step.inputs if graph.tensor(i).data is None) + t_out.nbytes
+        layers.append(LayerRow(step.op.index, step.op.kind, list(t_in.shape), list(t_out.shape), step.macs,
+                               step.weight_bytes, activation, n, cycles, cycles / clock_hz * 1e3 if clock_hz else 0.0))
+    progress.update(0.2, f"building for {costs.core}")
+    sources = sorted(src.glob("*.c"))
+    try:
+        measured = probe(src, sources, costs.core, work / "probe", impulse=impulse)
+    except (CortexMError, RuntimeError) as e:
+        raise EstimateError(f"{source} on {costs.core}: {e}") from None
+    progress.update(0.7, "measured")
+    progress.check()
+    dsp_instr = measured.dsp_instructions or 0
+    anomaly_instr = (measured.anomaly_instructions or 0) if impulse and params.run.anomaly else 0
+    io_instr = 0
+    if impulse:  # quantising the features and dequantising the scores, around the network
+        io_instr = (measured.pipeline_instructions or 0) - dsp_instr - (measured.network_instructions or 0)
+    ms = (lambda n: n * costs.cpi / clock_hz * 1e3) if clock_hz else (lambda n: 0.0)
+    latency = {"dsp": ms(dsp_instr), "network": ms(network_instructions), "io": ms(io_instr),
+               "anomaly": ms(anomaly_instr)}
+    latency["total"] = sum(latency.values())
+    weights = compiled.weight_bytes
+    model_flash = measured.flash.get("model", 0)
+    flash = {"weights": weights, "model code": model_flash - weights, "dsp": measured.flash.get("dsp", 0),
+             "library": measured.flash.get("library", 0)}
+    # the caller's code, alignment, and constants the linker merged (the map lists them before merging)
+    flash["other"] = measured.flash_total - sum(flash.values())
+    flash["total"] = measured.flash_total
+    ram = {"arena": compiled.arena_bytes, "model other": measured.ram.get("model", 0) - compiled.arena_bytes,
+           "dsp buffers": measured.ram.get("dsp", 0), "window and io buffers": measured.ram.get("caller", 0),
+           "library": measured.ram.get("library", 0), "stack": measured.stack}
+    ram["other"] = measured.ram_total + measured.stack - sum(ram.values())
+    ram["total"] = measured.ram_total + measured.stack
+    estimate = Estimate(
+        board=board_summary(board), core=costs.core, modelled=costs.modelled, cpi=costs.cpi,
+        cpi_source=costs.cpi_source, layers=layers, flash=flash, ram=ram, latency=latency,
+        instructions={"network": network_instructions, "dsp": dsp_instr, "io": io_instr,
+                      "anomaly": anomaly_instr},
+        measured={"network": measured.network_instructions or 0, "dsp": dsp_instr, "io": io_instr,
+                  "anomaly": anomaly_instr, "pipeline": measured.pipeline_instructions or 0},
+        macs=compiled.macs, source=source)
+    estimate.limits = {"flash_bytes": board.flash_kb * 1024 if board.flash_kb else None,
+                       "ram_bytes": board.ram_kb * 1024 if board.ram_kb else None}
+    estimate.verdicts = {"flash": verdict(flash["total"], estimate.limits["flash_bytes"]),
+                         "ram": verdict(ram["total"], estimate.limits["ram_bytes"])}
+    if board.active_current_ma and board.supply_voltage_v:
+        estimate.energy_uj = latency["total"] * board.supply_voltage_v * board.active_current_ma
+    if costs.modelled:
+        estimate.notes.append(f"{board.core}: {costs.modelled}")
+    if not clock_hz:
+        estimate.notes.append(f"{board.id} has no clock frequency: no times")
+    if params.tflm:
+        from studio.compiler.tflm_arena import minimum_arena
+
+        progress.update(0.75, "measuring TFLM's minimum arena")
+        estimate.tflm_arena = minimum_arena(model)
+    progress.update(1.0, "done")
+    return estimate
