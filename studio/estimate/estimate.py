@@ -173,15 +173,16 @@ def _estimate(params: EstimateParams, work: Path, progress: ProgressLike) -> Est
     latency["total"] = sum(latency.values())
     weights = compiled.weight_bytes
     model_flash = measured.flash.get("model", 0)
+    # parts from the linker map; the C library is the rest of the linked images' difference (the map
+    # lists merged constants before merging and leaves alignment fill unattributed)
     flash = {"weights": weights, "model code": model_flash - weights, "dsp": measured.flash.get("dsp", 0),
-             "library": measured.flash.get("library", 0)}
-    # the caller's code, alignment, and constants the linker merged (the map lists them before merging)
-    flash["other"] = measured.flash_total - sum(flash.values())
+             "caller": measured.flash.get("caller", 0)}
+    flash["library"] = measured.flash_total - sum(flash.values())
     flash["total"] = measured.flash_total
     ram = {"arena": compiled.arena_bytes, "model other": measured.ram.get("model", 0) - compiled.arena_bytes,
-           "dsp buffers": measured.ram.get("dsp", 0), "window and io buffers": measured.ram.get("caller", 0),
-           "library": measured.ram.get("library", 0), "stack": measured.stack}
-    ram["other"] = measured.ram_total + measured.stack - sum(ram.values())
+           "dsp buffers": measured.ram.get("dsp", 0), "window and io buffers": measured.ram.get("caller", 0)}
+    ram["library"] = measured.ram_total - sum(ram.values())
+    ram["stack"] = measured.stack
     ram["total"] = measured.ram_total + measured.stack
     estimate = Estimate(
         board=board_summary(board), core=costs.core, modelled=costs.modelled, cpi=costs.cpi,
