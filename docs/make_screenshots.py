@@ -5,7 +5,8 @@
 Makes a project in a temp folder, records from the in-app virtual board, and saves
 docs/images/capture.png (live data on the plot), docs/images/impulse.png (windows, features
 and the feature explorer), docs/images/train.png (curves, results, runs) and
-docs/images/test.png (the testing set and live classification).
+docs/images/test.png (the testing set and live classification) and docs/images/deploy.png
+(estimates for three boards).
 """
 
 from __future__ import annotations
@@ -66,6 +67,19 @@ def train_and_test(app: QApplication, window: MainWindow) -> None:
     print(f"wrote {OUT / 'test.png'}")
     test.stop_live()
     wait_for(app, lambda: test.live_job is None, 10)
+    window.show_step(4)
+    view = window.pages[4].estimates
+    for board in ("nano33ble", "nucleo_h743zi", "esp32dev"):
+        view.add_board(board)
+    view.estimate()
+    pump(app, 0.5)
+    wait_for(app, lambda: view.job is None and not view.queue, 180)
+    view.measure_virtual()
+    pump(app, 0.5)
+    wait_for(app, lambda: view.job is None and not view.queue, 60)
+    pump(app, 0.5)
+    window.grab().save(str(OUT / "deploy.png"))
+    print(f"wrote {OUT / 'deploy.png'}")
 
 
 def main() -> int:

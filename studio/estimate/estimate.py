@@ -6,6 +6,7 @@ A job: ``run(EstimateParams, progress) -> Estimate``; no Qt."""
 
 from __future__ import annotations
 
+import subprocess
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -206,6 +207,9 @@ def _estimate(params: EstimateParams, work: Path, progress: ProgressLike) -> Est
         from studio.compiler.tflm_arena import minimum_arena
 
         progress.update(0.75, "measuring TFLM's minimum arena")
-        estimate.tflm_arena = minimum_arena(model)
+        try:
+            estimate.tflm_arena = minimum_arena(model)
+        except (ValueError, OSError, subprocess.SubprocessError) as e:
+            estimate.notes.append(f"TFLM's arena could not be measured: {e}")
     progress.update(1.0, "done")
     return estimate

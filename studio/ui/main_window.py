@@ -66,7 +66,7 @@ class MainWindow(QMainWindow):
         self.train.log.connect(self.log)
         self.test = TestPage(self.runner)
         self.test.log.connect(self.log)
-        self.pages = [self.capture, self.impulse, self.train, self.test, DeployPage()]
+        self.pages = [self.capture, self.impulse, self.train, self.test, DeployPage(self.runner)]
 
         self.stack = QStackedWidget()
         self.stack.addWidget(self.welcome)
