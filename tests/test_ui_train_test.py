@@ -48,7 +48,7 @@ def test_train_and_test_pages(qtbot, tmp_path):
     assert page.classes.rowCount() == 4
 
     # stopping keeps the best model so far and still makes a run
-    page.params.set_value("epochs", 500)
+    page.params.set_value("epochs", 2000)  # far more than can run before the cancel lands, even on a busy machine
     page.train_button.click()
     qtbot.waitUntil(lambda: len(page.live_curves.get("loss", [])) >= 2, timeout=60_000)
     page.cancel_button.click()
