@@ -1,0 +1,91 @@
+"""Checking a project's ``platformio.ini`` with ``pio project config`` before building it.
+
+Besides what pio rejects, an environment without a platform is an error, and a platform that is not installed
+in the core dir is a warning: ``pio run`` would go to the registry for it (about 60 s to fail offline).
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from studio.deploy.platformio import QUICK_TIMEOUT, PioError, failure_line, run_pio
+
+
+class PioConfigError(PioError):
+    """A project's ``platformio.ini`` is invalid."""
+
+
+@dataclass(frozen=True)
+class ProjectConfig:
+    """A project's computed configuration: sections and their options (inherited ones included)."""
+
+    sections: dict[str, dict[str, object]]
+    warnings: list[str]
+
+    @property
+    def envs(self) -> list[str]:
+        return [s[4:] for s in self.sections if s.startswith("env:")]
+
+    def option(self, env: str, name: str, default: object = None) -> object:
+        return self.sections.get(f"env:{env}", {}).get(name, default)
+
+
+def _json_line(lines: Sequence[str]) -> str | None:
+    return next((ln for ln in reversed(lines) if ln.startswith(("[", "{"))), None)
+
+
+def installed_platforms(core_dir: str | Path) -> set[str]:
+    """Names of the platforms installed in a core dir (folders, not ``symlink://`` links)."""
+    names = set()
+    for manifest in (Path(core_dir) / "platforms").glob("*/platform.json"):
+        try:
+            names.add(json.loads(manifest.read_text())["name"])
+        except (OSError, ValueError, KeyError):
+            continue
+    return names
+
+
+def _platform_warning(env: str, spec: str, installed: set[str]) -> str | None:
+    if spec.startswith(("file://", "symlink://")):
+        path = Path(spec.split("://", 1)[1])
+        return None if (path / "platform.json").is_file() else f"[env:{env}]: no platform.json in {path}"
+    name = spec.split("@", 1)[0].strip().rsplit("/", 1)[-1]
+    if name in installed:
+        return None
+    return f"[env:{env}]: platform {name} is not installed; pio would fetch it from the registry"
+
+
+def validate_project(project_dir: str | Path, core_dir: str | Path, *, pio: str | None = None) -> ProjectConfig:
+    """``pio project config`` (computed values, then ``--lint``); raises ``PioConfigError`` (one line) when pio
+    rejects the ini or an environment names no platform."""
+    base = ["project", "config", "-d", str(project_dir)]
+    result = run_pio([*base, "--json-output"], core_dir, timeout=QUICK_TIMEOUT, pio=pio)
+    data = _json_line(result.lines)
+    if not result.ok or data is None:
+        raise PioConfigError(failure_line(result.lines), result.log, result.command)
+    sections = {name: dict(options) for name, options in json.loads(data)}
+    lint = run_pio([*base, "--lint", "--json-output"], core_dir, timeout=QUICK_TIMEOUT, pio=pio)
+    report = _json_line(lint.lines)
+    if not lint.ok or report is None:
+        raise PioConfigError(failure_line(lint.lines), lint.log, lint.command)
+    found = ast.literal_eval(report)  # PlatformIO 6.2 prints a Python literal here, not JSON
+    if found.get("errors"):
+        first = found["errors"][0]
+        raise PioConfigError(str(first.get("message", first)), lint.log, lint.command)
+    config = ProjectConfig(sections, [str(w) for w in found.get("warnings", [])])
+    ini = Path(project_dir) / "platformio.ini"
+    if not config.envs:
+        raise PioConfigError(f"{ini}: no [env:NAME] section", result.log, result.command)
+    installed = installed_platforms(core_dir)
+    for env in config.envs:
+        platform = config.option(env, "platform")
+        if not platform:
+            raise PioConfigError(f"{ini}: [env:{env}] has no platform", result.log, result.command)
+        warning = _platform_warning(env, str(platform), installed)
+        if warning:
+            config.warnings.append(warning)
+    return config
