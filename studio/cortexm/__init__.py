@@ -13,6 +13,7 @@ from studio.cortexm.cores import CORES, Core, get_core
 from studio.cortexm.counting import build_plugin
 from studio.cortexm.errors import BuildError, CortexMError, QemuError, QemuTimeout, ToolMissingError
 from studio.cortexm.qemu import FAULT_EXIT, QemuRun, run
+from studio.cortexm.serial_board import SerialBoard, uart_driver
 from studio.cortexm.toolchain import (
     ImageSize,
     available,
@@ -26,7 +27,7 @@ from studio.cortexm.toolchain import (
 
 __all__ = [
     "CORES", "FAULT_EXIT", "BuildError", "Core", "CortexMError", "ImageSize", "QemuError", "QemuRun", "QemuTimeout",
-    "ToolMissingError", "available", "baremetal_dir", "build_elf", "build_host",
+    "SerialBoard", "ToolMissingError", "available", "baremetal_dir", "build_elf", "build_host",
     "build_plugin", "compile_object", "get_core", "run",
-    "size_of", "symbol_address",
+    "size_of", "symbol_address", "uart_driver",
 ]
