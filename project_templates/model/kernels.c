@@ -191,6 +191,7 @@ TMS_KERNEL void tms_widen(const int8_t *x, int k4, uint32_t *dst, int gap)
     }
 }
 
+{% if "tms_conv" in kernels %}
 /* Two vectors (interleaved by tms_widen, gap 2) times every row: four dot products per pass. */
 TMS_INLINE void tms_rows2_mode(const uint32_t *x, const int8_t *w, int k4, int rows, const tms_out_t *q,
                                int8_t *out_a, int8_t *out_b, const int mode)
@@ -258,6 +259,8 @@ TMS_KERNEL void tms_rows2(const uint32_t *x, const int8_t *w, int k4, int rows, 
     TMS_BY_CONV_MODE(q->mode, TMS_CALL)
 #undef TMS_CALL
 }
+
+{% endif %}
 
 /* One vector (widened with gap 1) times every row. */
 TMS_INLINE void tms_rows1_mode(const uint32_t *x, const int8_t *w, int k4, int rows, const tms_out_t *q,

@@ -111,8 +111,9 @@ def run_board(work: Path, models: list[Compiled], inputs: list[np.ndarray], core
     defines = [] if simd else [f"{m.prefix.upper()}_NO_SIMD" for m in models]
     if op_counts is not None:
         defines += [f"{m.prefix.upper()}_OP_HOOK(i)=baremetal_mark()" for m in models]
+    # -Werror: generated code must build without a warning (unused kernels, types) on every core
     elf = build_elf(sources, work / "harness.elf", core, include_dirs=sorted({m.directory for m in models}),
-                    defines=tuple(defines))
+                    defines=tuple(defines), extra_flags=("-Werror",))
     result = run(elf, core, cwd=work, count_marks=count or op_counts is not None, timeout=timeout)
     if result.exit_code != 0:
         raise RuntimeError(f"{elf} on {core}: exit {result.exit_code}: {result.fault or result.stdout.strip()}")
