@@ -1,0 +1,71 @@
+"""Placing an export: the destination checked first, the staged result renamed into place, leftovers removed.
+
+A folder holding ``MARKER`` is an earlier export and may be replaced; any other non-empty folder (or an
+existing zip) only with ``overwrite``. Staging folders beside the destination start with ``STAGING_PREFIX``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import shutil
+import zipfile
+from pathlib import Path
+
+from studio.deploy.export_targets import ExportError
+
+MARKER = ".tinyml-studio-export.json"
+STAGING_PREFIX = ".tmp-export-"
+
+
+def is_export(path: Path) -> bool:
+    """Whether ``path`` is a folder written by an earlier export."""
+    return (path / MARKER).is_file()
+
+
+def check_destination(out: Path, library: bool, overwrite: bool) -> None:
+    """Raises ``ExportError`` when ``out`` may not be replaced (see the module's docstring)."""
+    if library:
+        if out.is_dir():
+            raise ExportError(f"{out}: is a folder; the library export writes a .zip file")
+        if out.exists() and not overwrite:
+            raise ExportError(f"{out}: already exists (export with overwrite to replace it)")
+        return
+    if out.exists() and not out.is_dir():
+        raise ExportError(f"{out}: exists and is not a folder")
+    if out.is_dir() and any(out.iterdir()) and not is_export(out) and not overwrite:
+        raise ExportError(f"{out}: folder is not empty and holds no earlier export (export with overwrite "
+                          "to replace it)")
+
+
+def install(staged: Path, out: Path) -> None:
+    """Rename ``staged`` to ``out``; an existing ``out`` is moved aside first and removed afterwards."""
+    old = None
+    if out.exists():
+        old = out.with_name(f"{STAGING_PREFIX}old-{secrets.token_hex(4)}-{out.name}")
+        os.replace(out, old)
+    try:
+        os.replace(staged, out)
+    except OSError:
+        if old is not None:
+            os.replace(old, out)
+        raise
+    if old is not None:
+        remove(old)
+
+
+def remove(path: Path) -> None:
+    """Remove a file or folder if it exists; errors are ignored (a leftover is harmless)."""
+    with contextlib.suppress(OSError):
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+
+
+def write_zip(folder: Path, files: list[str], dest: Path) -> None:
+    """A zip of ``files`` (paths relative to ``folder``, kept as the entries' names)."""
+    with zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as z:
+        for name in files:
+            z.write(folder / name, name)
