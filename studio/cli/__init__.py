@@ -21,6 +21,7 @@ from studio.cli import (
     gui_cmd,
     impulse_cmds,
     learn_cmds,
+    monitor_cmd,
     project_cmds,
 )
 from studio.cli.common import CommandError, fail
@@ -35,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"tinyml-studio {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in (gui_cmd, project_cmds, data_cmds, device_cmds, impulse_cmds, learn_cmds, compile_cmd, estimate_cmd,
-                   boards_cmd):
+                   monitor_cmd, boards_cmd):
         module.register(sub)
     return parser
 
