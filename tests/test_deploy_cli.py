@@ -1,0 +1,40 @@
+"""tinyml-studio deploy: export, build with the offline kit, refuse to upload without a port."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import run_cli
+
+
+def test_deploy_exports_and_builds(gesture_project, gesture_run, tmp_path, monkeypatch):
+    monkeypatch.setenv("TINYML_STUDIO_PIO_CORE", str(tmp_path / "core"))
+    out = tmp_path / "nano"
+    done = run_cli("deploy", str(gesture_project), "--board", "nano33ble", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert (out / "platformio.ini").is_file() and "wrote" in done.stdout and "env" in done.stdout
+    assert run_cli("deploy", str(gesture_project), "--board", "nano33ble", "--out", str(out)).returncode == 0
+    mine = tmp_path / "mine"
+    (mine / "notes.txt").parent.mkdir()
+    (mine / "notes.txt").write_text("my own files")
+    refused = run_cli("deploy", str(gesture_project), "--board", "nano33ble", "--out", str(mine))
+    assert refused.returncode == 1 and f"{mine}: folder is not empty" in refused.stderr
+    assert (mine / "notes.txt").read_text() == "my own files"
+    done = run_cli("deploy", str(gesture_project), "--board", "virtual-cortex-m4", "--out", str(tmp_path / "virtual"),
+                   "--build", "--json", timeout=300)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["envs"][0] == "virtual-cortex-m4" and report["build"]["env"] == "virtual-cortex-m4"
+    assert report["build"]["flash"]["used"] > 10_000 and report["build"]["ram"]["used"] > 1_000
+    assert (tmp_path / "virtual" / ".pio" / "build" / "virtual-cortex-m4" / "firmware.elf").is_file()
+    done = run_cli("deploy", str(gesture_project), "--board", "nano33ble", "--out", str(tmp_path / "n2"),
+                   "--env", "native", "--build")
+    assert done.returncode == 0, done.stderr
+    assert "built native" in done.stdout
+
+
+def test_deploy_refuses_an_upload_without_a_port_and_unknown_boards(gesture_project, gesture_run, tmp_path):
+    done = run_cli("deploy", str(gesture_project), "--board", "nano33ble", "--out", str(tmp_path / "x"), "--upload")
+    assert done.returncode == 1 and "--upload needs --port" in done.stderr and not (tmp_path / "x").exists()
+    done = run_cli("deploy", str(gesture_project), "--board", "no-such-board", "--out", str(tmp_path / "y"))
+    assert done.returncode == 1 and "no-such-board" in done.stderr
