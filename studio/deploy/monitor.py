@@ -43,11 +43,12 @@ class MonitorReport:
 
 
 class LineSplitter:
-    """Complete lines out of chunks; the partial line at the start (joined mid-stream) is dropped."""
+    """Complete lines out of chunks. Joined mid-stream, the partial line at the start is dropped;
+    ``from_start`` keeps it (a port opened before the board printed anything)."""
 
-    def __init__(self) -> None:
+    def __init__(self, from_start: bool = False) -> None:
         self.pending = b""
-        self.started = False
+        self.started = from_start
 
     def feed(self, chunk: bytes) -> list[bytes]:
         data = self.pending + chunk

@@ -1,30 +1,43 @@
-"""The Deploy step: on-device estimates (flash, RAM, latency, energy) against chosen boards,
-before building anything. Export, build and flash of PlatformIO firmware come in a later release."""
+"""The Deploy step: on-device estimates (flash, RAM, latency, energy) against chosen boards, then for one
+board: the target, export, build with PlatformIO, flash (or run on the emulated board) and the live monitor."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFrame, QGroupBox, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
 from studio.project import Project
+from studio.ui.deploy_view import DeployView
 from studio.ui.estimates_view import EstimatesView
 from studio.ui.worker import JobRunner
-
-LATER = "<i>Export, build and flash of PlatformIO firmware come in a later release.</i>"
 
 
 class DeployPage(QWidget):
     def __init__(self, runner: JobRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.estimates = EstimatesView(runner)
-        later = QLabel(LATER)
-        later.setWordWrap(True)
+        self.deploy = DeployView(runner, self.estimates)
+        self.estimates.run_combo.currentIndexChanged.connect(lambda _i: self.deploy.refresh())
+        scroll = QScrollArea()  # scrolls rather than stretches the window in a small screen
+        scroll.setWidget(self.deploy)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        split = QSplitter(Qt.Orientation.Vertical)
+        for title, view in (("On-device estimates", self.estimates), ("Export, build, flash and monitor", scroll)):
+            box = QGroupBox(title)
+            QVBoxLayout(box).addWidget(view)
+            split.addWidget(box)
+        split.setChildrenCollapsible(False)
+        split.setStretchFactor(0, 1)
+        split.setStretchFactor(1, 1)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("<h3>On-device estimates</h3>"))
-        layout.addWidget(self.estimates, 1)
-        layout.addWidget(later)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(split)
 
     def set_project(self, project: Project | None) -> None:
         self.estimates.set_project(project)
+        self.deploy.set_project(project)
 
     def refresh(self) -> None:
         self.estimates.refresh()
+        self.deploy.refresh()

@@ -1,0 +1,369 @@
+"""Deploying a run to a board, step by step: the board and the target (firmware project, capture firmware,
+C library), export into a folder, build an environment with PlatformIO (its log streamed, its RAM and Flash
+beside the estimate), flash it to a chosen port (never a guessed one) or, for the emulated board, run it under
+QEMU fed with a sensor stream, and monitor the results live. All long work runs as jobs with progress and
+cancel; every failure is one readable line, with the whole log kept."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QShowEvent
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio.boards import Board, BoardError, load_boards
+from studio.deploy import default_core_dir, pio_kit
+from studio.deploy.export import MARKER, ExportResult, export_project
+from studio.deploy.platformio import PioBuildError, PioResult, pio_run
+from studio.errors import StudioError
+from studio.jobs import ProgressLike
+from studio.learn import runs
+from studio.project import Project
+from studio.ui.estimates_view import EstimatesView
+from studio.ui.live_results import FlashPanel
+from studio.ui.worker import JobRunner
+
+TARGETS = (("firmware", "Firmware project"), ("capture", "Data-capture firmware"), ("library", "C library (zip)"))
+NO_EXPORT = "Export first: there is nothing to build in this folder yet."
+
+
+# ------------------------------------------------------------------------------------------------ jobs
+
+
+@dataclass
+class ExportParams:
+    run: Any
+    board: str
+    out: Path
+    target: str
+
+
+def export_job(p: ExportParams, progress: ProgressLike) -> ExportResult:
+    progress.update(0.0, f"exporting for {p.board}")
+    return export_project(p.run, p.board, p.out, p.target)
+
+
+@dataclass
+class BuildParams:
+    project: Path
+    env: str
+    core: Path
+
+
+def build_job(p: BuildParams, progress: ProgressLike) -> PioResult:
+    """The offline kit installed (or left alone) in the core, then ``pio run``; log lines go out as partials."""
+    progress.update(0.0, "checking the offline PlatformIO kit")
+    kit = pio_kit.install_kit(p.core, on_line=progress.partial)
+    for note in kit.notes:
+        progress.partial(f"note: {note}")
+    try:
+        return pio_run(p.project, p.env, p.core, on_line=progress.partial, progress=progress)
+    except PioBuildError as e:
+        if kit.notes and str(e).startswith("toolchain not found"):
+            raise PioBuildError(f"{e} ({kit.notes[0]})", e.log, e.command) from None
+        raise
+
+
+# ------------------------------------------------------------------------------------------------ the view
+
+
+class DeployView(QWidget):
+    """Board, target, export and build on the left; flash, monitor and the live results (``panel``) on the right."""
+
+    def __init__(self, runner: JobRunner, estimates: EstimatesView, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.runner, self.estimates = runner, estimates
+        self.project: Project | None = None
+        self.job: Any = None  # export, build, flash or the emulated run (one at a time)
+        self.built: PioResult | None = None
+        self._auto_folder = ""  # the default folder shown, replaced when the board or target changes
+        try:
+            self.boards: dict[str, Board] = {b.id: b for b in load_boards()}
+        except BoardError:
+            self.boards = {}
+        self._build()
+        self._board_changed()
+
+    # ------------------------------------------------------------------ layout
+
+    def _button(self, text: str, slot: Callable[[], None], tip: str) -> QPushButton:
+        b = QPushButton(text)
+        b.setToolTip(tip)
+        b.clicked.connect(lambda _c=False: slot())
+        return b
+
+    def _build(self) -> None:
+        self.board_combo = QComboBox()
+        for b in self.boards.values():
+            self.board_combo.addItem(f"{b.name} ({b.id})", b.id)
+        self.board_combo.setCurrentIndex(max(0, self.board_combo.findData("virtual-cortex-m4")))
+        self.board_combo.currentIndexChanged.connect(lambda _i: self._board_changed())
+        self.estimate_label = QLabel("")
+        self.estimate_label.setWordWrap(True)
+        self.target_combo = QComboBox()
+        for key, text in TARGETS:
+            self.target_combo.addItem(text, key)
+        self.target_combo.currentIndexChanged.connect(lambda _i: self._board_changed())
+        self.folder = QLineEdit()
+        self.folder.setToolTip("Where the project is exported (a .zip for the C library)")
+        self.folder.textEdited.connect(lambda _t: self._read_marker())
+        self.export_button = self._button("Export", self.export, "Write the PlatformIO project (or the zip)")
+        self.env_combo = QComboBox()
+        self.env_combo.setToolTip("The PlatformIO environment to build (the board's own first)")
+        self.build_button = self._button("Build", self.build, "pio run with the offline kit")
+        self.sizes = QLabel("")
+        self.sizes.setWordWrap(True)
+        self.cancel_button = self._button("Cancel", self.cancel, "Stop the running export, build or flash")
+        self.progress = QProgressBar()
+        self.status = QLabel("")
+        self.message = QLabel("")
+        self.message.setWordWrap(True)
+        self.message.setTextFormat(Qt.TextFormat.PlainText)
+        self.log = QPlainTextEdit()
+        self.log.setReadOnly(True)
+        self.log.setMaximumBlockCount(20000)
+        self.log.setPlaceholderText("PlatformIO's output")
+        self.panel = FlashPanel(self, self.runner)
+
+        form = QFormLayout()
+        choose = self._button("Choose…", self.choose_folder, "Pick the export folder")
+        for name, items in (("Board", (self.board_combo,)), ("Estimate", (self.estimate_label,)),
+                            ("Target", (self.target_combo,)), ("Export", (self.folder, choose, self.export_button)),
+                            ("Build", (self.env_combo, self.build_button)), ("Sizes", (self.sizes,))):
+            row = QHBoxLayout()
+            for i, w in enumerate(items):
+                row.addWidget(w, 1 if i == 0 else 0)
+            form.addRow(name, row)
+        jobs = QHBoxLayout()
+        for w, stretch in ((self.progress, 0), (self.status, 1), (self.cancel_button, 0)):
+            jobs.addWidget(w, stretch)
+        left = QWidget()
+        column = QVBoxLayout(left)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addLayout(form)
+        column.addLayout(jobs)
+        column.addWidget(self.message)
+        column.addWidget(self.log, 1)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(left)
+        split.addWidget(self.panel)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        QVBoxLayout(self).addWidget(split)
+
+    def say(self, text: str, error: bool = False) -> None:
+        self.message.setText(text)
+        self.message.setStyleSheet("color: #d03b3b" if error else "")
+
+    def _enable(self) -> None:
+        ready = self.project is not None and self.job is None
+        for w in (self.export_button, self.board_combo, self.target_combo):
+            w.setEnabled(ready)
+        self.build_button.setEnabled(ready and self.env_combo.count() > 0)
+        self.cancel_button.setEnabled(self.job is not None)
+        self.panel.update_state(self.job is None, self.target() == "library")
+
+    # ------------------------------------------------------------------ what the panel asks
+
+    def board(self) -> str:
+        return str(self.board_combo.currentData() or "")
+
+    def target(self) -> str:
+        return str(self.target_combo.currentData())
+
+    def env(self) -> str:
+        return self.env_combo.currentText()
+
+    def export_folder(self) -> Path:
+        return Path(self.folder.text().strip()).expanduser()
+
+    def emulated_board(self) -> bool:
+        b = self.boards.get(self.board())
+        return b is not None and b.virtual and b.platformio.get("platform") == pio_kit.CORTEXM_PLATFORM
+
+    def run_config(self) -> dict | None:
+        run = self._run(quiet=True)
+        return run.config if run is not None else None
+
+    def _run(self, quiet: bool = False) -> Any:
+        if self.project is None:
+            return None
+        try:
+            return runs.load(self.project, self.estimates.run_combo.currentData())
+        except StudioError as e:
+            if not quiet:
+                self.say(f"No training run to deploy: train one on the Train step ({e})", error=True)
+            return None
+
+    # ------------------------------------------------------------------ project, board, folder
+
+    def set_project(self, project: Project | None) -> None:
+        self.cancel()
+        self.panel.stop_monitor()
+        self.project = project
+        self._auto_folder = ""
+        self.folder.clear()
+        self.built = None
+        self.panel.live.clear()
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Re-read what may have changed: the run's streams, the ports, the export folder's environments."""
+        self.panel.stream.fill(self.project, self.run_config())
+        self.panel.refresh_ports()
+        self._board_changed()
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt's name
+        if self.project is not None and self.job is None:
+            self.refresh()
+        super().showEvent(event)
+
+    def _board_changed(self) -> None:
+        if self.project is not None and (not self.folder.text() or self.folder.text() == self._auto_folder):
+            base = self.project.path / "deploy"
+            name = {"firmware": self.board(), "capture": f"{self.board()}-capture",
+                    "library": f"{self.board()}-library.zip"}[self.target()]
+            self._auto_folder = str(base / name)
+            self.folder.setText(self._auto_folder)
+        self._read_marker()
+        self.show_sizes()
+
+    def choose_folder(self) -> None:
+        start = self.folder.text() or (str(self.project.path) if self.project else "")
+        if self.target() == "library":
+            path = QFileDialog.getSaveFileName(self, "C library zip", start, "Zip (*.zip)")[0]
+        else:
+            path = QFileDialog.getExistingDirectory(self, "Export folder", start)
+        if path:
+            self.folder.setText(path)
+            self._read_marker()
+
+    def _read_marker(self) -> None:
+        """The environments of an earlier export of this board and target in the folder (else none)."""
+        envs: list[str] = []
+        try:
+            data = json.loads((self.export_folder() / MARKER).read_text(encoding="utf-8"))
+            if data.get("board") == self.board() and data.get("target") == self.target():
+                envs = [str(e) for e in data.get("envs") or []]
+        except (OSError, ValueError, AttributeError):
+            pass
+        keep = self.env()
+        self.env_combo.clear()
+        self.env_combo.addItems(envs)
+        if keep in envs:
+            self.env_combo.setCurrentText(keep)
+        self._enable()
+
+    def show_sizes(self) -> None:
+        """PlatformIO's sizes of the last build beside the estimate of the board, when there is one."""
+        e = self.estimates.estimates().get(self.board())
+        estimate = f"flash {e.flash['total']:,} B, RAM {e.ram['total']:,} B" if e is not None else ""
+        self.estimate_label.setText(estimate or "none for this board yet (add it to the comparison above and press "
+                                    "Estimate)")
+        built = self.built
+        if built is None or (built.flash is None and built.ram is None):
+            self.sizes.setText("Build to see PlatformIO's sizes." if built is None else "PlatformIO printed no sizes.")
+            return
+        parts = [f"{name} {u.used:,} B of {u.total:,} B ({u.fraction:.1%})"
+                 for name, u in (("flash", built.flash), ("RAM", built.ram)) if u is not None]
+        self.sizes.setText("PlatformIO: " + ", ".join(parts) + (f" (estimated: {estimate})" if estimate else ""))
+
+    # ------------------------------------------------------------------ jobs
+
+    def start_job(self, name: str, job: Callable, params: Any, done: Callable[[Any], None]) -> None:
+        """Run ``job`` with progress, cancel, its log lines and live results shown; one at a time."""
+        self.say("")
+        self.progress.setRange(0, 100)
+        self.progress.setValue(0)
+        self.job = handle = self.runner.start(name, job, params)
+        handle.progressed.connect(self._progressed)
+        handle.partial.connect(self._partial)
+        handle.finished.connect(done)
+        handle.failed.connect(lambda msg: self._failed(name, msg))
+        handle.cancelled.connect(lambda: self.say(f"{name} cancelled."))
+        for sig in (handle.finished, handle.failed, handle.cancelled):
+            sig.connect(lambda *_a, h=handle: self._ended(h))
+        self._enable()
+
+    def _progressed(self, fraction: float, status: str) -> None:
+        self.progress.setValue(int(fraction * 100))
+        self.status.setText(status)
+
+    def _partial(self, item: Any) -> None:
+        if isinstance(item, str):
+            self.log.appendPlainText(item)
+        else:
+            self.panel.live.show_line(item)
+
+    def _failed(self, name: str, message: str) -> None:
+        self.log.appendPlainText(f"{name} failed: {message}")
+        self.say(message.splitlines()[0] if message else f"{name} failed", error=True)
+
+    def _ended(self, handle: Any) -> None:
+        if self.job is handle:
+            self.job = None
+            self.progress.setRange(0, 100)
+            self.status.setText("")
+        self.panel.live.flush()
+        self._enable()
+
+    def cancel(self) -> None:
+        if self.job is not None:
+            self.job.cancel()
+
+    def export(self) -> None:
+        run = self._run(quiet=self.target() == "capture")
+        if self.job is not None or (run is None and self.target() != "capture"):
+            return
+        if not self.folder.text().strip():
+            self.say("Choose the export folder first.", error=True)
+            return
+        params = ExportParams(run, self.board(), self.export_folder(), self.target())
+        self.start_job(f"Export for {self.board()}", export_job, params, self._exported)
+
+    def _exported(self, result: ExportResult) -> None:
+        self.built = None
+        if self.folder.text() == self._auto_folder:
+            self._auto_folder = str(result.path)
+        self.folder.setText(str(result.path))
+        self._read_marker()
+        self.log.appendPlainText(f"exported {result.path} ({len(result.files)} files; environments: "
+                                 f"{', '.join(result.envs) or '-'})")
+        self.say(f"Exported to {result.path}" + "".join(f"\n{n}" for n in result.notes))
+        self.show_sizes()
+
+    def build(self) -> None:
+        if self.job is not None:
+            return
+        if not self.env():
+            self.say(NO_EXPORT, error=True)
+            return
+        self.log.clear()
+        self.built = None
+        self.show_sizes()
+        params = BuildParams(self.export_folder(), self.env(), default_core_dir())
+        self.start_job(f"Build {self.env()}", build_job, params, self._built)
+        self.progress.setRange(0, 0)  # pio says what it does, not how far it is
+
+    def _built(self, result: PioResult) -> None:
+        self.built = result
+        self.say(f"Built {self.env()} in {result.seconds:.1f} s.")
+        self.show_sizes()
