@@ -38,3 +38,16 @@ def test_deploy_refuses_an_upload_without_a_port_and_unknown_boards(gesture_proj
     assert done.returncode == 1 and "--upload needs --port" in done.stderr and not (tmp_path / "x").exists()
     done = run_cli("deploy", str(gesture_project), "--board", "no-such-board", "--out", str(tmp_path / "y"))
     assert done.returncode == 1 and "no-such-board" in done.stderr
+
+
+def test_a_board_framework_env_offline_fails_at_once(gesture_project, gesture_run, tmp_path, monkeypatch):
+    """nano33ble's own env needs nordicnrf52 from the registry; offline (here a proxy that refuses every
+    connection, so the test does not depend on this machine's network) the build fails at once."""
+    import time
+
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
+    monkeypatch.setenv("TINYML_STUDIO_PIO_CORE", str(tmp_path / "core"))
+    start = time.monotonic()
+    done = run_cli("deploy", str(gesture_project), "--board", "nano33ble", "--out", str(tmp_path / "n"), "--build")
+    assert done.returncode == 1 and "needs the nordicnrf52 platform from the PlatformIO registry" in done.stderr
+    assert time.monotonic() - start < 30  # not pio's 60 s of retries

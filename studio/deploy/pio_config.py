@@ -89,3 +89,30 @@ def validate_project(project_dir: str | Path, core_dir: str | Path, *, pio: str 
         if warning:
             config.warnings.append(warning)
     return config
+
+
+def env_platform(project_dir: str | Path, env: str) -> str | None:
+    """The ``platform`` of ``[env:ENV]`` in the project's platformio.ini (read directly, no pio)."""
+    import configparser
+
+    ini = configparser.ConfigParser(interpolation=None, strict=False)
+    try:
+        ini.read(Path(project_dir) / "platformio.ini", encoding="utf-8")
+    except (OSError, configparser.Error):
+        return None
+    return ini.get(f"env:{env}", "platform", fallback=None)
+
+
+def check_buildable(project_dir: str | Path, env: str, core_dir: str | Path) -> None:
+    """Before ``pio run``: an environment whose platform is not in the core would be fetched from the
+    registry; when the registry is unreachable, say so at once instead of after pio's 60 s of retries."""
+    from studio.deploy.platformio import registry_reachable
+
+    spec = env_platform(project_dir, env)
+    if not spec or _platform_warning(env, spec, installed_platforms(core_dir)) is None:
+        return
+    if not registry_reachable():
+        name = spec.split("@", 1)[0].rsplit("/", 1)[-1]
+        raise PioConfigError(f"[env:{env}] needs the {name} platform from the PlatformIO registry, which is "
+                             "unreachable (offline): build the native or generic Cortex-M environment, or install "
+                             f"{name} on a connected machine first")

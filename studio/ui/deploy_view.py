@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 from studio.boards import Board, BoardError, load_boards
 from studio.deploy import default_core_dir, pio_kit
 from studio.deploy.export import MARKER, ExportResult, export_project
+from studio.deploy.pio_config import check_buildable
 from studio.deploy.platformio import PioBuildError, PioResult, pio_run
 from studio.errors import StudioError
 from studio.jobs import ProgressLike
@@ -74,6 +75,7 @@ def build_job(p: BuildParams, progress: ProgressLike) -> PioResult:
     kit = pio_kit.install_kit(p.core, on_line=progress.partial)
     for note in kit.notes:
         progress.partial(f"note: {note}")
+    check_buildable(p.project, p.env, p.core)
     try:
         return pio_run(p.project, p.env, p.core, on_line=progress.partial, progress=progress)
     except PioBuildError as e:
