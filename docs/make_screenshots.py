@@ -6,7 +6,7 @@ Makes a project in a temp folder, records from the in-app virtual board, and sav
 docs/images/capture.png (live data on the plot), docs/images/impulse.png (windows, features
 and the feature explorer), docs/images/train.png (curves, results, runs) and
 docs/images/test.png (the testing set and live classification) and docs/images/deploy.png
-(estimates for three boards).
+(estimates for three boards, a build for the emulated board and its live classification).
 """
 
 from __future__ import annotations
@@ -77,7 +77,19 @@ def train_and_test(app: QApplication, window: MainWindow) -> None:
     view.measure_virtual()
     pump(app, 0.5)
     wait_for(app, lambda: view.job is None and not view.queue, 60)
+    deploy = window.pages[4].deploy  # the virtual board: export, build, run a recorded sample on it
+    deploy.export_button.click()
+    wait_for(app, lambda: deploy.job is None, 120)
+    deploy.build_button.click()
     pump(app, 0.5)
+    wait_for(app, lambda: deploy.job is None, 180)
+    sample = window.project.samples(category="testing")[0]
+    deploy.panel.stream.choose("sample", sample.id)
+    deploy.panel.stream.realtime.setChecked(False)
+    deploy.panel.flash_button.click()
+    pump(app, 0.5)
+    wait_for(app, lambda: deploy.job is None, 180)
+    pump(app, 1.0)
     window.grab().save(str(OUT / "deploy.png"))
     print(f"wrote {OUT / 'deploy.png'}")
 
