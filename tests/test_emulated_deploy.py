@@ -10,6 +10,7 @@ import time
 import numpy as np
 import pytest
 from conftest import have
+from support.expected import python_scores
 
 from studio.cortexm import available
 from studio.cortexm.serial_board import _live
@@ -41,18 +42,6 @@ def firmware(gesture_run, tmp_path_factory):
     built = pio_run(result.path, BOARD, core, pio=PIO)
     print(f"\n{BOARD} built in {time.monotonic() - start:.1f} s (flash {built.flash.used} B, RAM {built.ram.used} B)")
     return gesture_run.run, result.path / ".pio" / "build" / BOARD / "firmware.elf"
-
-
-def python_scores(run, windows: np.ndarray) -> tuple[np.ndarray, float]:
-    """The int8 reference's scores on the Python DSP block's features of ``windows``, and one output step."""
-    from studio.dsp.registry import get_block
-    from studio.learn.reference import Reference
-
-    f, dsp = run.config["framing"], run.config["dsp"]
-    block = get_block(dsp["block"]).configure(dsp.get("params") or {}, f["frequency_hz"], f["window_frames"],
-                                              f["axes"])
-    ref = Reference(run.model_bytes("int8"))
-    return ref.probabilities(np.stack([block.run(w) for w in windows])), float(ref.output["quantization"][0])
 
 
 def assert_matches_python(run, report: emulated.EmulatedReport) -> float:

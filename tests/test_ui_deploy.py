@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import have
+from support.expected import python_scores
 
 from studio.cortexm import available
 from studio.cortexm.serial_board import _live
@@ -67,18 +68,6 @@ def export_to(qtbot, page: DeployPage, folder: Path) -> None:
     view.export_button.click()
     wait_idle(qtbot, page, 120_000)
     assert view.message.text().startswith(f"Exported to {folder}"), view.message.text()
-
-
-def python_scores(run, windows: np.ndarray) -> tuple[np.ndarray, float]:
-    """The int8 reference's scores on the Python DSP block's features of ``windows``, and one output step."""
-    from studio.dsp.registry import get_block
-    from studio.learn.reference import Reference
-
-    f, dsp = run.config["framing"], run.config["dsp"]
-    block = get_block(dsp["block"]).configure(dsp.get("params") or {}, f["frequency_hz"], f["window_frames"],
-                                              f["axes"])
-    ref = Reference(run.model_bytes("int8"))
-    return ref.probabilities(np.stack([block.run(w) for w in windows])), float(ref.output["quantization"][0])
 
 
 @needs_tools
