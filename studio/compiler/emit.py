@@ -4,19 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import jinja2
-
 from studio.c_literals import c_array, c_comment, c_float, c_int, c_string
+from studio.code_templates import code_environment
 from studio.compiler.lower import Step
 from studio.compiler.planner import Plan
 from studio.compiler.tflite_model import Graph
-from studio.paths import project_templates_dir
-
-
-def _environment() -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(project_templates_dir() / "model")),
-                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True, trim_blocks=True,
-                              lstrip_blocks=True, autoescape=False)
 
 
 def _scalar(value: object) -> str:
@@ -57,6 +49,6 @@ def render(graph: Graph, steps: list[Step], plan: Plan, prefix: str, labels: lis
                    labels=[c_string(label) for label in labels], steps=calls,
                    uses_float=any(s.kernel == "tms_softmax" for s in steps),
                    kernels={s.kernel for s in steps})
-    env = _environment()
+    env = code_environment("model")
     return {f"{prefix}.h": env.get_template("model.h.j2").render(context),
             f"{prefix}.c": env.get_template("model.c.j2").render(context)}

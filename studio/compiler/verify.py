@@ -6,10 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import jinja2
 import numpy as np
 
-from studio.paths import project_templates_dir
+from studio.code_templates import code_environment
 
 INPUTS, OUTPUTS = "inputs.bin", "outputs.bin"
 
@@ -38,9 +37,7 @@ def reference_outputs(model: bytes, inputs: np.ndarray) -> np.ndarray:
 
 
 def write_harness(work: Path, models: list[Compiled], runs: int, baremetal: bool) -> Path:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(project_templates_dir() / "model")),
-                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    text = env.get_template("harness.c.j2").render(
+    text = code_environment("model").get_template("harness.c.j2").render(
         models=[{"prefix": m.prefix, "PREFIX": m.prefix.upper()} for m in models], runs=runs, baremetal=baremetal,
         inputs=INPUTS, outputs=OUTPUTS)
     path = work / "harness.c"

@@ -20,8 +20,9 @@ from typing import Any
 import jinja2
 import numpy as np
 
-from studio import __version__, c_literals
+from studio import __version__
 from studio.boards.registry import Board, BoardError, get_board
+from studio.code_templates import code_environment
 from studio.cortexm.cores import get_core
 from studio.cortexm.serial_board import uart_driver
 from studio.deploy import export_targets as targets
@@ -50,14 +51,8 @@ class ExportResult:
 
 
 def _environment() -> jinja2.Environment:
-    folder = project_templates_dir() / "firmware"
-    if not folder.is_dir():
-        raise ExportError(f"{folder}: the firmware templates are missing")
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(folder)), undefined=jinja2.StrictUndefined,
-                             keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True, autoescape=False)
-    env.filters.update(c_string=c_literals.c_string, c_float=c_literals.c_float, c_comment=c_literals.c_comment,
-                       c_floats=c_literals.c_array, c_ints=lambda v: c_literals.c_array(v, "int", per_line=16),
-                       ini=targets.ini_text, md=targets.md_text)
+    env = code_environment("firmware", ExportError, ints_per_line=16)
+    env.filters.update(ini=targets.ini_text, md=targets.md_text)
     return env
 
 

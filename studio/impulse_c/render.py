@@ -7,31 +7,18 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import jinja2
 import numpy as np
 
 from studio import c_literals
 from studio.c_literals import CSourceError as ImpulseCError
+from studio.code_templates import code_environment
 from studio.dsp.registry import Configured, get_block
 from studio.errors import StudioError
 from studio.fsutil import atomic_write_text
 from studio.impulse_c.tables import C_VERSIONS, block_context
 from studio.learn.anomaly import AnomalyModel
-from studio.paths import project_templates_dir
 
 OUTPUTS = {"impulse.h": "impulse.h.j2", "impulse.c": "impulse.c.j2", "impulse_run.c": "impulse_run.c.j2"}
-
-
-def _environment() -> jinja2.Environment:
-    folder = project_templates_dir() / "impulse"
-    if not folder.is_dir():
-        raise ImpulseCError(f"{folder}: the impulse templates are missing")
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(folder)), undefined=jinja2.StrictUndefined,
-                             keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True, autoescape=False)
-    env.filters.update(c_string=c_literals.c_string, c_float=c_literals.c_float, c_int=c_literals.c_int,
-                       c_comment=c_literals.c_comment, c_floats=c_literals.c_array,
-                       c_ints=lambda v: c_literals.c_array(v, "int", per_line=12))
-    return env
 
 
 def _configure(dsp: dict[str, Any], framing: dict[str, Any], feature_shape: Sequence[int]) -> Configured:
@@ -107,7 +94,7 @@ def render_impulse(dsp: dict[str, Any], framing: dict[str, Any], feature_shape: 
         "anomaly": None if anomaly is None else _anomaly_context(anomaly, block["feature_count"]),
         "prefix": model_prefix, "PREFIX": model_prefix.upper(),
     }
-    env = _environment()
+    env = code_environment("impulse", ImpulseCError)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
