@@ -27,10 +27,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_deploy(args: argparse.Namespace) -> int:
-    from studio.deploy import default_core_dir, flash, pio_kit
+    from studio.deploy import default_core_dir, flash
+    from studio.deploy.build import build_project
     from studio.deploy.export import export_project
-    from studio.deploy.pio_config import check_buildable
-    from studio.deploy.platformio import PioError, pio_run
+    from studio.deploy.platformio import PioError
     from studio.errors import StudioError
     from studio.learn import runs
 
@@ -57,9 +57,7 @@ def cmd_deploy(args: argparse.Namespace) -> int:
         core = default_core_dir()
         echo = None if args.json else (lambda line: print(line, file=sys.stderr))
         try:
-            pio_kit.install_kit(core)
-            check_buildable(result.path, env, core)
-            built = pio_run(result.path, env, core, on_line=echo)
+            built = build_project(result.path, env, core, on_line=echo)
             report["build"] = {"env": env, "seconds": round(built.seconds, 2),
                                "ram": built.ram.__dict__ if built.ram else None,
                                "flash": built.flash.__dict__ if built.flash else None}

@@ -31,9 +31,9 @@ from PySide6.QtWidgets import (
 
 from studio.boards import Board, BoardError, load_boards
 from studio.deploy import default_core_dir, pio_kit
+from studio.deploy.build import build_project
 from studio.deploy.export import MARKER, ExportResult, export_project
-from studio.deploy.pio_config import check_buildable
-from studio.deploy.platformio import PioBuildError, PioResult, pio_run
+from studio.deploy.platformio import PioResult
 from studio.errors import StudioError
 from studio.jobs import ProgressLike
 from studio.learn import runs
@@ -70,18 +70,9 @@ class BuildParams:
 
 
 def build_job(p: BuildParams, progress: ProgressLike) -> PioResult:
-    """The offline kit installed (or left alone) in the core, then ``pio run``; log lines go out as partials."""
+    """The offline kit, then ``pio run``; log lines go out as partials."""
     progress.update(0.0, "checking the offline PlatformIO kit")
-    kit = pio_kit.install_kit(p.core, on_line=progress.partial)
-    for note in kit.notes:
-        progress.partial(f"note: {note}")
-    check_buildable(p.project, p.env, p.core)
-    try:
-        return pio_run(p.project, p.env, p.core, on_line=progress.partial, progress=progress)
-    except PioBuildError as e:
-        if kit.notes and str(e).startswith("toolchain not found"):
-            raise PioBuildError(f"{e} ({kit.notes[0]})", e.log, e.command) from None
-        raise
+    return build_project(p.project, p.env, p.core, on_line=progress.partial, progress=progress)
 
 
 # ------------------------------------------------------------------------------------------------ the view
