@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -40,9 +40,13 @@ class CompileResult:
     input: dict[str, Any]
     output: dict[str, Any]
     labels: list[str] = field(default_factory=list)
+    # the parsed graph and its kernel calls, for callers that look further (the estimator); not reported
+    graph: Graph | None = field(default=None, repr=False, compare=False)
+    steps: list[Step] = field(default_factory=list, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
+        d = asdict(replace(self, graph=None, steps=[]))  # not copied into the report
+        del d["graph"], d["steps"]
         d["files"] = [str(p) for p in self.files]
         return d
 
@@ -99,4 +103,4 @@ def compile_model(model: bytes, out_dir: Path, prefix: str = "model", labels: li
                           s.scratch) for s in steps]
     return CompileResult(files, prefix, dict(ops), layers, info["macs"], memory.arena, info["weight_bytes"],
                          _io(graph, graph.inputs[0], memory.offsets[graph.inputs[0]]),
-                         _io(graph, graph.outputs[0], memory.offsets[graph.outputs[0]]), labels)
+                         _io(graph, graph.outputs[0], memory.offsets[graph.outputs[0]]), labels, graph, steps)

@@ -109,7 +109,6 @@ def run(params: EstimateParams, progress: ProgressLike) -> Estimate:
 
 def _estimate(params: EstimateParams, work: Path, progress: ProgressLike) -> Estimate:
     from studio.compiler import CompileError, compile_model
-    from studio.compiler.compile import build
     from studio.cortexm import CortexMError
     from studio.estimate.image import probe
 
@@ -130,7 +129,6 @@ def _estimate(params: EstimateParams, work: Path, progress: ProgressLike) -> Est
     src = work / "src"
     try:
         compiled = compile_model(model, src, prefix="model", labels=labels or None, source=source)
-        graph, steps = build(model, source)
     except CompileError as e:
         raise EstimateError(str(e)) from None
     impulse = params.run is not None
@@ -144,7 +142,8 @@ def _estimate(params: EstimateParams, work: Path, progress: ProgressLike) -> Est
     progress.check()
     clock_hz = (board.clock_mhz or 0) * 1e6
     layers, network_instructions = [], 0
-    for step in steps:
+    graph = compiled.graph
+    for step in compiled.steps:
         if step.kernel == "alias":
             continue
         n = int(round(costs.instructions_for(step)))
