@@ -16,6 +16,7 @@ from studio.cli import (
     boards_cmd,
     compile_cmd,
     data_cmds,
+    demo_cmd,
     deploy_cmd,
     device_cmds,
     estimate_cmd,
@@ -37,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"tinyml-studio {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in (gui_cmd, project_cmds, data_cmds, device_cmds, impulse_cmds, learn_cmds, compile_cmd, estimate_cmd,
-                   deploy_cmd, monitor_cmd, boards_cmd):
+                   deploy_cmd, demo_cmd, monitor_cmd, boards_cmd):
         module.register(sub)
     return parser
 

@@ -23,7 +23,10 @@ _loaded: dict[str, Any] = {}
 
 def _environment() -> None:
     os.environ["TF_USE_LEGACY_KERAS"] = "1"
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # no start-up chatter on stderr
+    # no native chatter on stderr: not even ERROR-level, since TF 2.21's tf.data logs a harmless Python/C++
+    # attribute skew ("NodeDef mentions attribute use_unbounded_threadpool") as an error on every fit;
+    # real failures reach us as Python exceptions
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")  # CPU only: skip probing for a GPU
 
 
