@@ -29,6 +29,8 @@ register(Block(
 ))
 
 STATS = ("mean", "min", "max", "rms", "stdev", "skewness", "kurtosis")
+STAT_NAMES = {"mean": "mean", "min": "minimum", "max": "maximum", "rms": "root mean square (RMS)",
+              "stdev": "standard deviation", "skewness": "skewness", "kurtosis": "excess kurtosis"}
 
 
 def _flatten(window: np.ndarray, fs: float, p: dict[str, Any]) -> np.ndarray:
@@ -53,7 +55,7 @@ def _flatten(window: np.ndarray, fs: float, p: dict[str, Any]) -> np.ndarray:
 register(Block(
     "flatten", "Flatten", 1,
     (Param("scale", "float", 1.0, "Multiply every value by this first"),)
-    + tuple(Param(s, "bool", True, f"Include the {s} of each axis") for s in STATS),
+    + tuple(Param(s, "bool", True, f"Include the {STAT_NAMES[s]} of each axis") for s in STATS),
     _flatten, _no_check, "Per axis: mean, min, max, RMS, standard deviation, skewness, excess kurtosis.",
 ))
 
@@ -128,14 +130,15 @@ register(Block(
         Param("filter_type", "choice", "low", "Butterworth filter before the spectrum",
               choices=("none", "low", "high")),
         Param("filter_cutoff", "float", 3.0, "Filter cutoff in Hz (-3 dB point)", minimum=0.0),
-        Param("filter_order", "int", 6, "Filter order", minimum=1, maximum=12),
+        Param("filter_order", "int", 6, "Filter order: higher cuts off more steeply", minimum=1, maximum=12),
         Param("fft_length", "int", 128, "FFT length in samples", minimum=8, maximum=8192),
         Param("overlap", "bool", True, "Overlap FFT frames by half (Welch averaging)"),
         Param("log_spectrum", "bool", True, "Express powers in dB"),
         Param("features", "choice", "bands", "Band powers, spectral peaks, or the whole spectrum",
               choices=("bands", "peaks", "spectrum")),
-        Param("band_edges", "floats", [0.1, 0.5, 1.0, 2.0, 5.0], "Band edges in Hz", minimum=0.0),
-        Param("n_peaks", "int", 3, "Number of spectral peaks", minimum=1, maximum=32),
+        Param("band_edges", "floats", [0.1, 0.5, 1.0, 2.0, 5.0],
+              "Band edges in Hz, rising: each neighbouring pair bounds one band", minimum=0.0),
+        Param("n_peaks", "int", 3, "Spectral peaks kept per axis (features: peaks)", minimum=1, maximum=32),
         Param("peak_threshold", "float", 0.1, "Peaks below this share of the highest are ignored",
               minimum=0.0, maximum=1.0),
     ),
@@ -213,14 +216,14 @@ def _spectrogram(window: np.ndarray, fs: float, p: dict[str, Any]) -> np.ndarray
 
 def _framing(frame_ms: float, stride_ms: float) -> tuple[Param, ...]:
     return (
-        Param("frame_length_ms", "float", frame_ms, "Frame length in ms", minimum=0.1),
-        Param("frame_stride_ms", "float", stride_ms, "Frame stride in ms", minimum=0.1),
+        Param("frame_length_ms", "float", frame_ms, "Length of each frame the window is cut into, in ms", minimum=0.1),
+        Param("frame_stride_ms", "float", stride_ms, "Time from one frame's start to the next, in ms", minimum=0.1),
     )
 
 
 def _mel(filters: int) -> tuple[Param, ...]:
     return (
-        Param("num_filters", "int", filters, "Number of mel filters", minimum=2, maximum=256),
+        Param("num_filters", "int", filters, "Mel filters: frequency bands per frame", minimum=2, maximum=256),
         Param("fft_length", "int", 256, "FFT length (grown to fit the frame when left at its default)",
               minimum=16, maximum=16384),
         Param("low_frequency", "float", 0.0, "Lowest filter edge in Hz", minimum=0.0),
@@ -232,7 +235,8 @@ register(Block(
     "mfcc", "MFCC", 1,
     (Param("num_cepstral", "int", 13, "Cepstral coefficients per frame", minimum=1, maximum=128),)
     + _framing(20.0, 20.0) + _mel(32)
-    + (Param("pre_emphasis", "float", 0.98, "Pre-emphasis coefficient", minimum=0.0, maximum=1.0),
+    + (Param("pre_emphasis", "float", 0.98, "Pre-emphasis: x[n] - k*x[n-1] lifts high frequencies (0: off)",
+             minimum=0.0, maximum=1.0),
        Param("cmn_window", "int", 101, "Cepstral mean normalisation window in frames (0: off)", minimum=0)),
     _mfcc, _audio_check,
     "Pre-emphasis, Hamming frames, power spectrum, mel filterbank, natural log, orthonormal DCT-II, "

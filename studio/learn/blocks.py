@@ -28,7 +28,7 @@ class LearnBlock:
 
 CLASSIFIER = LearnBlock("classifier", "Classifier (neural network)", 1, (
     Param("epochs", "int", 30, "Training cycles over the training windows", minimum=1, maximum=2000),
-    Param("learning_rate", "float", 0.005, "Adam learning rate", minimum=1e-6, maximum=1.0),
+    Param("learning_rate", "float", 0.005, "Step size of the Adam optimizer", minimum=1e-6, maximum=1.0),
     Param("batch_size", "int", 32, "Windows per training step", minimum=1, maximum=4096),
     Param("validation_split", "float", 0.2, "Share of training samples held out for validation (by sample)",
           minimum=0.0, maximum=0.5),

@@ -49,26 +49,31 @@ _ACT = Param("activation", "choice", "relu", "Activation fused into the layer", 
 _PAD = Param("padding", "choice", "same", "same: output as long as the input / stride; valid: no padding",
              choices=("same", "valid"))
 
+_FILTERS = "Filters: the output channels, each a pattern the layer learns to detect"
+
 
 def _conv(kernel: int) -> tuple[Param, ...]:
-    return (Param("kernel_size", "int", kernel, "Kernel size", minimum=1, maximum=64),
-            Param("strides", "int", 1, "Stride", minimum=1, maximum=16), _PAD, _ACT)
+    return (Param("kernel_size", "int", kernel, "Length of each filter along the input (1-D), or its height and "
+                  "width (2-D)", minimum=1, maximum=64),
+            Param("strides", "int", 1, "Steps the filter moves between outputs (2 halves the output)",
+                  minimum=1, maximum=16), _PAD, _ACT)
 
 
 def _pool() -> tuple[Param, ...]:
-    return (Param("pool_size", "int", 2, "Pool size", minimum=1, maximum=64),
-            Param("strides", "int", 0, "Stride (0: the pool size)", minimum=0, maximum=64),
+    return (Param("pool_size", "int", 2, "Inputs combined into one output along each axis", minimum=1, maximum=64),
+            Param("strides", "int", 0, "Steps between pooled outputs (0: the pool size)", minimum=0, maximum=64),
             Param("padding", "choice", "valid", "valid: drop the remainder; same: pad it", choices=("same", "valid")))
 
 
 SCHEMAS: dict[str, tuple[Param, ...]] = {
-    "dense": (Param("units", "int", 16, "Neurons", minimum=1, maximum=4096), _ACT),
-    "conv1d": (Param("filters", "int", 8, "Filters", minimum=1, maximum=1024),) + _conv(3),
-    "conv2d": (Param("filters", "int", 8, "Filters", minimum=1, maximum=1024),) + _conv(3),
+    "dense": (Param("units", "int", 16, "Neurons: the layer's outputs", minimum=1, maximum=4096), _ACT),
+    "conv1d": (Param("filters", "int", 8, _FILTERS, minimum=1, maximum=1024),) + _conv(3),
+    "conv2d": (Param("filters", "int", 8, _FILTERS, minimum=1, maximum=1024),) + _conv(3),
     "depthwise_conv2d": (Param("depth_multiplier", "int", 1, "Outputs per input channel", minimum=1, maximum=16),)
     + _conv(3),
     "max_pool1d": _pool(), "avg_pool1d": _pool(), "max_pool2d": _pool(), "avg_pool2d": _pool(),
-    "dropout": (Param("rate", "float", 0.25, "Fraction dropped while training", minimum=0.0, maximum=0.9),),
+    "dropout": (Param("rate", "float", 0.25, "Share of inputs set to zero at random while training",
+                      minimum=0.0, maximum=0.9),),
     "flatten": (),
     "reshape": (Param("shape", "floats", [], "Target shape without the batch (one -1 allowed)"),),
     "batch_norm": (Param("activation", "choice", "none", "Activation after it (fused on export)",

@@ -5,16 +5,23 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication
+from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
+from studio.ui.icons import app_icon
 from studio.ui.main_window import MainWindow
+from studio.ui.messages import install_excepthook
 
 
 def make_app(argv: list[str] | None = None) -> QApplication:
     QCoreApplication.setOrganizationName("TinyML Studio")
     QCoreApplication.setApplicationName("TinyML Studio")
+    if QApplication.instance() is None:  # fractional scale factors (1.25, 1.5) as they are: crisp, not rounded
+        QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
     app = QApplication.instance() or QApplication(argv or sys.argv[:1])
+    app.setWindowIcon(app_icon())
+    QGuiApplication.setDesktopFileName("tinyml-studio")  # Wayland takes the taskbar icon from tinyml-studio.desktop
     import pyqtgraph as pg
 
     pg.setConfigOptions(antialias=False, useOpenGL=False)  # software GL is slower here
@@ -24,6 +31,7 @@ def make_app(argv: list[str] | None = None) -> QApplication:
 def run(project: Path | None = None) -> int:
     app = make_app()
     window = MainWindow()
+    install_excepthook(window)
     window.show()
     if project is not None:
         window.open_project(str(project))

@@ -38,6 +38,7 @@ from studio.errors import StudioError
 from studio.jobs import ProgressLike
 from studio.learn import runs
 from studio.project import Project
+from studio.ui import theme
 from studio.ui.estimates_view import EstimatesView
 from studio.ui.live_results import FlashPanel
 from studio.ui.worker import JobRunner
@@ -105,6 +106,7 @@ class DeployView(QWidget):
 
     def _build(self) -> None:
         self.board_combo = QComboBox()
+        self.board_combo.setToolTip("The board to export, build and flash for")
         for b in self.boards.values():
             self.board_combo.addItem(f"{b.name} ({b.id})", b.id)
         self.board_combo.setCurrentIndex(max(0, self.board_combo.findData("virtual-cortex-m4")))
@@ -112,6 +114,8 @@ class DeployView(QWidget):
         self.estimate_label = QLabel("")
         self.estimate_label.setWordWrap(True)
         self.target_combo = QComboBox()
+        self.target_combo.setToolTip("Firmware running the impulse, firmware streaming sensor data for capture, or "
+                                     "the impulse as a plain C library")
         for key, text in TARGETS:
             self.target_combo.addItem(text, key)
         self.target_combo.currentIndexChanged.connect(lambda _i: self._board_changed())
@@ -164,7 +168,7 @@ class DeployView(QWidget):
 
     def say(self, text: str, error: bool = False) -> None:
         self.message.setText(text)
-        self.message.setStyleSheet("color: #d03b3b" if error else "")
+        theme.set_tone(self.message, "error" if error else None)
 
     def _enable(self) -> None:
         ready = self.project is not None and self.job is None

@@ -17,9 +17,11 @@ from PySide6.QtWidgets import (
 
 from studio.boards import Board
 from studio.estimate.estimate import Estimate
+from studio.ui import theme
 
 COLOURS = {"fits": "#2e9d4a", "tight": "#e0a020", "does not fit": "#d03b3b", "no limit": "#8a8a8a"}
 SEVERITY = ("no limit", "fits", "tight", "does not fit")
+VERDICT_TONES = {"fits": "good", "tight": "warning", "does not fit": "error", "no limit": "muted"}
 
 
 def board_line(b: Board) -> str:
@@ -103,7 +105,7 @@ class BoardCard(QGroupBox):
 
     def show_status(self, text: str, error: bool = False) -> None:
         self.status.setText(_wrap(text))
-        self.status.setStyleSheet("color: #d03b3b" if error else "")
+        theme.set_tone(self.status, "error" if error else None)
         self.status.setVisible(bool(text))
         for w in (self.verdict, self.flash_bar, self.ram_bar, self.latency, self.energy, self.battery, self.arena,
                   self.modelled, self.notes):
@@ -114,7 +116,7 @@ class BoardCard(QGroupBox):
         v = e.verdicts
         overall = max(v.values(), key=lambda s: SEVERITY.index(s) if s in SEVERITY else 0)
         self.verdict.setText(f"<b>{overall.capitalize()}</b>: flash {v['flash']}, RAM {v['ram']}")
-        self.verdict.setStyleSheet(f"color: {COLOURS.get(overall, '#000')}")
+        theme.set_tone(self.verdict, VERDICT_TONES.get(overall, "muted"))
         self.flash_bar.show_usage("flash", e.flash, e.limits.get("flash_bytes"), v["flash"])
         self.ram_bar.show_usage("RAM", e.ram, e.limits.get("ram_bytes"), v["ram"])
         lat = e.latency

@@ -37,6 +37,7 @@ from studio.estimate.estimate import Estimate, EstimateParams
 from studio.estimate.estimate import run as estimate_job
 from studio.learn import runs
 from studio.project import Project, ProjectError
+from studio.ui import theme
 from studio.ui.estimate_cards import BoardCard, board_line, difference, fill_layout
 from studio.ui.worker import JobRunner
 
@@ -107,6 +108,7 @@ class EstimatesView(QWidget):
         self.filter = QLineEdit()
         self.filter.setPlaceholderText("Filter boards: name, MCU, core …")
         self.filter.setClearButtonEnabled(True)
+        self.filter.setToolTip("Show the boards whose name, vendor, MCU or core has every word; Enter adds the first")
         self.filter.textChanged.connect(self.apply_filter)
         self.filter.returnPressed.connect(self._add_first_visible)
         self.board_list = QListWidget()
@@ -115,11 +117,13 @@ class EstimatesView(QWidget):
             item.setData(Qt.ItemDataRole.UserRole, b.id)
             item.setToolTip(board_line(b))
             self.board_list.addItem(item)
+        self.board_list.setToolTip("The board catalogue: double-click a board to compare it")
         self.board_list.itemDoubleClicked.connect(lambda item: self.add_board(item.data(Qt.ItemDataRole.UserRole)))
         self.add_button = _button("Add board", self._add_selected, "Add the selected board (or double-click it)")
         self.chosen_list = QListWidget()
         self.chosen_list.setToolTip(f"Up to {MAX_BOARDS} boards, compared side by side")
-        self.remove_button = _button("Remove board", self._remove_selected)
+        self.remove_button = _button("Remove board", self._remove_selected, "Take the selected board out of the "
+                                     "comparison")
         picker = QGroupBox("Boards")
         fill_layout(QVBoxLayout(picker), self.filter, self.board_list, self.add_button, QLabel("Compare"),
               self.chosen_list, self.remove_button)
@@ -130,7 +134,7 @@ class EstimatesView(QWidget):
         self.run_combo.setToolTip("The training run whose impulse is estimated")
         self.run_combo.currentIndexChanged.connect(lambda _i: self.clear_results())
         self.estimate_button = _button("Estimate", self.estimate, "Compile the impulse for each board and measure it")
-        self.cancel_button = _button("Cancel", self.cancel)
+        self.cancel_button = _button("Cancel", self.cancel, "Stop the running estimate")
         self.tflm_check = QCheckBox("Compare with TFLM's arena")
         self.tflm_check.setToolTip("Also find the smallest arena TensorFlow Lite Micro runs the model with (slower)")
         self.progress = QProgressBar()
@@ -140,8 +144,11 @@ class EstimatesView(QWidget):
         self.cards_row = QHBoxLayout()
         self.capacity = _spin(1, 1_000_000, 1000, " mAh", self.show_battery)
         self.rate = _spin(0.01, 10_000, 1.0, " /s", self.show_battery)
+        self.capacity.setToolTip("Battery capacity for the battery-life figure of each board")
+        self.rate.setToolTip("Inferences per second for the battery-life figure (the board sleeps in between)")
 
         self.layers_combo = QComboBox()
+        self.layers_combo.setToolTip("The board whose per-layer costs the table shows")
         self.layers_combo.currentIndexChanged.connect(lambda _i: self.show_layers())
         self.layers_table = _table(LAYER_COLUMNS)
         self.measure_button = _button("Measure on the virtual board", self.measure_virtual,
@@ -182,7 +189,7 @@ class EstimatesView(QWidget):
     def say(self, text: str, error: bool = False) -> None:
         self.message.setText(text)
         self.message.setVisible(bool(text))
-        self.message.setStyleSheet("color: #d03b3b" if error else "")
+        theme.set_tone(self.message, "error" if error else None)
 
     def _enable(self) -> None:
         ready = self.project is not None and self.run_combo.count() > 0 and self.job is None

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.learn import layers
+from studio.ui import theme
 from studio.ui.param_form import ParamForm
 
 
@@ -42,12 +43,16 @@ class LayerEditor(QWidget):
         self.add_combo.addItems(list(layers.SCHEMAS))
         self.add_combo.setToolTip("Layer type to add (you may type one; layers the firmware cannot run are refused)")
         self.add_button = QPushButton("Add")
+        self.add_button.setToolTip("Add a layer of this type after the selected one")
         self.add_button.clicked.connect(lambda: self.add_layer(self.add_combo.currentText()))
         self.remove_button = QPushButton("Remove")
+        self.remove_button.setToolTip("Remove the selected layer")
         self.remove_button.clicked.connect(self.remove_layer)
         self.up_button = QPushButton("Up")
+        self.up_button.setToolTip("Move the selected layer towards the input")
         self.up_button.clicked.connect(lambda: self.move_layer(-1))
         self.down_button = QPushButton("Down")
+        self.down_button.setToolTip("Move the selected layer towards the output")
         self.down_button.clicked.connect(lambda: self.move_layer(1))
         self.reset_button = QPushButton("Template")
         self.reset_button.setToolTip("Back to the template for these features")
@@ -123,8 +128,8 @@ class LayerEditor(QWidget):
 
     def _select(self, row: int) -> None:
         if 0 <= row < len(self.specs):
-            spec = self.specs[row]
-            self.form.set_schema(layers.SCHEMAS[spec["type"]], spec)
+            spec = self.specs[row]  # a layer the firmware cannot run (refused by plan) has no parameters to show
+            self.form.set_schema(layers.SCHEMAS.get(spec.get("type"), ()), spec)
         else:
             self.form.set_schema((), {})
 
@@ -159,5 +164,5 @@ class LayerEditor(QWidget):
             self._select(row)
 
     def _say(self, text: str, error: bool = False) -> None:
-        self.message.setStyleSheet("color: #b00020" if error else "")
+        theme.set_tone(self.message, "error" if error else None)
         self.message.setText(text)

@@ -27,6 +27,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.ui import theme
+
 PALETTE = ["#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#bfef45",
            "#469990", "#9a6324", "#800000", "#808000", "#000075", "#a9a9a9", "#fabed4", "#ffd8b1"]
 FRAME_MS = 20  # 50 redraws per second
@@ -48,15 +50,16 @@ class LivePlot(QWidget):
         self._factor = 1
         self._x = np.zeros(0)
 
-        self.plot = pg.PlotWidget(background="w")
+        self.plot = theme.plot_widget()
         self.plot.showGrid(x=False, y=False)
         self.plot.setLabel("bottom", "time (s)")
         self.plot.setMenuEnabled(False)
         self.plot.setMouseEnabled(x=False, y=True)
         self.plot.disableAutoRange()
         self._y_range: tuple[float, float] | None = None
-        self.legend = self.plot.addLegend(offset=(10, 10), labelTextColor="k")
-        self.spectrogram = pg.PlotWidget(background="w")
+        self.legend = theme.add_legend(self.plot, offset=(10, 10))
+        self.spectrogram = theme.plot_widget()
+        self.spectrogram.setMenuEnabled(False)
         self.spectrogram.setLabel("left", "frequency", units="Hz")
         self.spectrogram.setLabel("bottom", "time", units="s")
         self.image = pg.ImageItem()
@@ -79,7 +82,7 @@ class LivePlot(QWidget):
         self.autorange.setToolTip("Fit the vertical axis to the data shown")
         self.autorange.toggled.connect(self._set_autorange)
         self.notice = QLabel("")
-        self.notice.setStyleSheet("color: #a05a00")
+        theme.set_tone(self.notice, "warning")
 
         bar = QHBoxLayout()
         bar.addWidget(QLabel("Window"))

@@ -36,6 +36,7 @@ from studio.errors import StudioError
 from studio.formats.sample import SENSOR
 from studio.jobs import ProgressLike
 from studio.project import Project
+from studio.ui import theme
 
 TIMELINE = 600  # results kept on the timeline
 BAR_STEPS = 1000  # a bar's value is the score in thousandths
@@ -67,10 +68,10 @@ class LiveResults(QWidget):
         self.top = _plain("")
         self.top.setStyleSheet("font-size: 16pt; font-weight: bold")
         self.problems = _plain("")
-        self.problems.setStyleSheet("color: #d03b3b")
+        theme.set_tone(self.problems, "error")
         self.bars_widget = QWidget()
         self.bars_form = QFormLayout(self.bars_widget)
-        self.plot = pg.PlotWidget(background="w")
+        self.plot = theme.plot_widget()
         self.plot.setLabel("bottom", "time (s)")
         self.plot.setMenuEnabled(False)
         self.plot.setMouseEnabled(x=False, y=False)
@@ -284,6 +285,7 @@ class FlashPanel(QWidget):
         self.flash_button.clicked.connect(lambda _c=False: self.flash())
         self.baud_combo = QComboBox()
         self.baud_combo.addItems(BAUDS)
+        self.baud_combo.setToolTip("The serial monitor's baud rate (the exported firmware uses 115200)")
         self.monitor_button = QPushButton("Start monitor")
         self.monitor_button.setToolTip("Read the board's result lines on the port")
         self.monitor_button.clicked.connect(lambda _c=False: self.toggle_monitor())

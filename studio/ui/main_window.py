@@ -1,5 +1,8 @@
 """The main window: welcome screen, the wizard's steps, a log dock, one progress bar with cancel
-for the running job, shortcuts, About; geometry and recent projects persist in QSettings."""
+for the running job, shortcuts, the theme, About; geometry, recent projects and the theme persist in QSettings.
+
+Keys: Ctrl+1..Ctrl+5 (or Alt+1..Alt+5, the step buttons' mnemonics) show a step, Ctrl+PgDown and Ctrl+PgUp
+the next and previous one, Ctrl+0 the welcome screen; a step shown puts the focus on its first input."""
 
 from __future__ import annotations
 
@@ -8,8 +11,8 @@ import time
 from pathlib import Path
 
 from PySide6 import __version__ as pyside_version
-from PySide6.QtCore import QSettings, Qt
-from PySide6.QtGui import QAction, QKeySequence, QUndoStack
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QButtonGroup,
     QDockWidget,
@@ -29,6 +32,8 @@ from PySide6.QtWidgets import (
 from studio import __version__
 from studio.dataset import importer
 from studio.project import Project, ProjectError
+from studio.ui import keyboard, theme
+from studio.ui.icons import app_icon
 from studio.ui.pages.capture import CapturePage
 from studio.ui.pages.deploy import DeployPage
 from studio.ui.pages.impulse import ImpulsePage
@@ -38,6 +43,10 @@ from studio.ui.welcome import WelcomePage
 from studio.ui.worker import JobHandle, JobRunner
 
 STEPS = ("Capture", "Impulse", "Train", "Test", "Deploy")
+STEP_TIPS = ("record and curate labeled samples", "windows, the DSP block and the feature explorer",
+             "train the classifier and compare runs", "classify the testing set and a live device",
+             "estimates, export, build, flash and monitor")
+THEMES = (("system", "&System"), ("light", "&Light"), ("dark", "&Dark"))
 MAX_RECENT = 10
 
 
@@ -53,6 +62,9 @@ class MainWindow(QMainWindow):
         self.job: JobHandle | None = None
         self.undo_stack = QUndoStack(self)
         self.setWindowTitle("TinyML Studio")
+        self.setWindowIcon(app_icon())
+        self.theme = theme.manager()
+        self.theme.set_choice(theme.initial_choice(self.settings))
 
         self.welcome = WelcomePage()
         self.welcome.new_requested.connect(self.new_project_dialog)
@@ -60,8 +72,10 @@ class MainWindow(QMainWindow):
         self.welcome.recent_chosen.connect(self.open_project)
         self.capture = CapturePage(self.undo_stack)
         self.capture.log.connect(self.log)
+        self.capture.failed.connect(self.error)
         self.impulse = ImpulsePage(self.runner)
         self.impulse.log.connect(self.log)
+        self.impulse.failed.connect(self.error)
         self.train = TrainPage(self.runner)
         self.train.log.connect(self.log)
         self.test = TestPage(self.runner)
@@ -79,9 +93,11 @@ class MainWindow(QMainWindow):
         self.nav_group = QButtonGroup(self)
         self.nav_group.setExclusive(True)
         for i, name in enumerate(STEPS):
-            b = QPushButton(f"{i + 1}  {name}")
+            b = QPushButton(f"&{i + 1}  {name}")  # the mnemonic: Alt+1 .. Alt+5
             b.setCheckable(True)
-            b.setToolTip(f"{name} (Ctrl+{i + 1})")
+            b.setToolTip(f"{name}: {STEP_TIPS[i]} ({_keys(f'Ctrl+{i + 1}')} or {_keys(f'Alt+{i + 1}')}; "
+                         f"{_keys('Ctrl+PgDown')} and {_keys('Ctrl+PgUp')}: next and previous step)")
+            _reserve_bold_width(b)  # the current step's button is bold: visible in either theme, and no jump
             self.nav_group.addButton(b, i)
             nav_layout.addWidget(b)
         nav_layout.addStretch(1)
@@ -148,9 +164,28 @@ class MainWindow(QMainWindow):
         edit.addAction(redo)
         view = bar.addMenu("&View")
         view.addAction(self.log_dock.toggleViewAction())
-        for i, name in enumerate(STEPS):
-            self._action(view, name, lambda _=False, i=i: self.show_step(i), f"Ctrl+{i + 1}")
+        view.addSeparator()
+        self.step_actions = [self._action(view, name, lambda _=False, i=i: self.show_step(i), f"Ctrl+{i + 1}",
+                                          STEP_TIPS[i].capitalize())
+                             for i, name in enumerate(STEPS)]
+        self.step_actions += [
+            self._action(view, "&Next step", lambda: self.step_by(1), "Ctrl+PgDown", "Show the next step"),
+            self._action(view, "&Previous step", lambda: self.step_by(-1), "Ctrl+PgUp", "Show the previous step")]
+        for action in self.step_actions:
+            action.setEnabled(False)
         self._action(view, "Welcome", lambda: self.stack.setCurrentWidget(self.welcome), "Ctrl+0")
+        view.addSeparator()
+        theme_menu = view.addMenu("&Theme")
+        self.theme_group = QActionGroup(self)
+        self.theme_actions: dict[str, QAction] = {}
+        for choice, text in THEMES:
+            action = self._action(theme_menu, text, lambda _=False, c=choice: self.set_theme(c),
+                                  tip="Follow the system's light or dark scheme" if choice == "system"
+                                  else f"Always {choice}")
+            action.setCheckable(True)
+            action.setChecked(choice == self.theme.choice)
+            self.theme_group.addAction(action)
+            self.theme_actions[choice] = action
         help_menu = bar.addMenu("&Help")
         self._action(help_menu, "&About TinyML Studio", self.about, QKeySequence.StandardKey.HelpContents)
         cancel = QAction(self)
@@ -159,6 +194,12 @@ class MainWindow(QMainWindow):
         self.addAction(cancel)
 
     # ------------------------------------------------------------------ settings
+
+    def set_theme(self, choice: str) -> None:
+        """System, light or dark, applied now and kept for the next start (``$TINYML_STUDIO_THEME`` wins there)."""
+        self.theme.set_choice(choice)
+        self.theme_actions[choice].setChecked(True)
+        self.settings.setValue(theme.SETTING, choice)
 
     def _restore(self) -> None:
         geometry = self.settings.value("window/geometry")
@@ -196,6 +237,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("window/state", self.saveState())
         self.settings.sync()
         self.capture.shutdown()
+        self.impulse.shutdown()
         self.runner.shutdown(5000)
         if self.project is not None:
             self.project.close()
@@ -237,6 +279,8 @@ class MainWindow(QMainWindow):
             self.log(f"recovered: {note}")
         self._remember(project.path)
         self.nav.setEnabled(True)
+        for action in self.step_actions:
+            action.setEnabled(True)
         self.project_label.setText(f"{project.config.name} — {project.path}")
         self.setWindowTitle(f"{project.config.name} — TinyML Studio")
         self.show_step(0)
@@ -244,14 +288,32 @@ class MainWindow(QMainWindow):
         return True
 
     def show_step(self, index: int) -> None:
-        if self.project is None:
+        if self.project is None or not 0 <= index < len(self.pages):
             return
         self.stack.setCurrentWidget(self.pages[index])
         self.nav_group.button(index).setChecked(True)
+        for i in range(len(self.pages)):
+            button = self.nav_group.button(i)
+            font = button.font()
+            font.setBold(i == index)
+            button.setFont(font)
         if self.pages[index] is self.impulse:
             self.impulse.refresh_samples()
         elif self.pages[index] in (self.train, self.test):
             self.pages[index].refresh()
+        # after the event loop has shown the widgets the refresh may have made (a parameter form's)
+        page = self.pages[index]
+        QTimer.singleShot(0, self, lambda: keyboard.focus_first_input(page) if self.stack.currentWidget() is page
+                          else None)
+
+    def current_step(self) -> int:
+        """The step shown, -1 on the welcome screen."""
+        page = self.stack.currentWidget()
+        return self.pages.index(page) if page in self.pages else -1
+
+    def step_by(self, delta: int) -> None:
+        """The next (1) or previous (-1) step, stopping at the first and the last."""
+        self.show_step(min(max(self.current_step() + delta, 0), len(self.pages) - 1))
 
     # ------------------------------------------------------------------ jobs
 
@@ -317,3 +379,17 @@ class MainWindow(QMainWindow):
 
     def about(self) -> None:
         QMessageBox.about(self, "About TinyML Studio", self.about_text())
+
+
+def _keys(sequence: str) -> str:
+    """A shortcut as this platform writes it (Ctrl is ⌘ on macOS)."""
+    return QKeySequence(sequence).toString(QKeySequence.SequenceFormat.NativeText)
+
+
+def _reserve_bold_width(button: QPushButton) -> None:
+    font = button.font()
+    font.setBold(True)
+    button.setFont(font)
+    button.setMinimumWidth(button.sizeHint().width())
+    font.setBold(False)
+    button.setFont(font)

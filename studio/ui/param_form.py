@@ -7,7 +7,8 @@ from typing import Any
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QLineEdit, QSpinBox, QWidget
 
-from studio.params import Param
+from studio.params import Param, ParamError
+from studio.ui.keyboard import tab_in_place
 
 
 class ParamForm(QWidget):
@@ -17,16 +18,27 @@ class ParamForm(QWidget):
         super().__init__(parent)
         self.layout_ = QFormLayout(self)
         self.widgets: dict[str, tuple[Param, QWidget]] = {}
+        self.refused: list[str] = []
 
     def set_schema(self, schema: tuple[Param, ...], values: dict[str, Any]) -> None:
+        """One row per parameter, its help as the tooltip. A value that does not fit its parameter (a hand-edited
+        project.json, a setting from another version) shows the default instead and is listed in ``refused``."""
         while self.layout_.rowCount():
             self.layout_.removeRow(0)
         self.widgets.clear()
+        self.refused = []
         for p in schema:
-            w = self._widget(p, values.get(p.name, p.default))
-            w.setToolTip(p.help)
+            value = values.get(p.name, p.default)
+            try:
+                value = p.parse(value)
+            except ParamError as e:
+                self.refused.append(str(e))
+                value = p.default
+            w = self._widget(p, value)
+            w.setToolTip(tooltip(p))
             self.widgets[p.name] = (p, w)
             self.layout_.addRow(p.name.replace("_", " "), w)
+        tab_in_place(self, [w for _, w in self.widgets.values()])
 
     def _widget(self, p: Param, value: Any) -> QWidget:
         if p.kind == "bool":
@@ -88,6 +100,26 @@ class ParamForm(QWidget):
         else:
             w.setText(str(value))
             self.changed.emit()
+
+
+def tooltip(p: Param) -> str:
+    """The parameter's help from its schema, with its default and range."""
+    if p.kind == "floats":
+        default = ", ".join(f"{v:g}" for v in p.default)
+    elif p.kind in ("int", "float"):
+        default = f"{p.default:g}"
+    elif p.kind == "bool":
+        default = "on" if p.default else "off"
+    else:
+        default = str(p.default)
+    bounds = ""
+    if p.minimum is not None and p.maximum is not None:
+        bounds = f"; {p.minimum:g} to {p.maximum:g}"
+    elif p.minimum is not None:
+        bounds = f"; at least {p.minimum:g}"
+    elif p.maximum is not None:
+        bounds = f"; at most {p.maximum:g}"
+    return f"{p.help}\n(default: {default or 'empty'}{bounds})"
 
 
 def _floats(text: str) -> list[float] | None:

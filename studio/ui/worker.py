@@ -11,6 +11,7 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
 
 from studio.errors import StudioError
 from studio.jobs import Cancelled, Progress, ProgressEvent
+from studio.ui.messages import describe
 
 
 class JobHandle(QObject):
@@ -55,6 +56,10 @@ class _Task(QRunnable):
         except StudioError as e:  # a user-facing one-line message
             h.done = True
             h.failed.emit(str(e))
+            return
+        except OSError as e:  # a file or device the system refused: "path: reason", then where for the log
+            h.done = True
+            h.failed.emit(f"{describe(e)}\n{traceback.format_exc(limit=5)}")
             return
         except Exception as e:  # a bug: say so, with where
             h.done = True

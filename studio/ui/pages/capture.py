@@ -32,7 +32,7 @@ from studio.devices.live import DISCONNECTED, STREAMING
 from studio.devices.sources import DeviceError, StreamInfo
 from studio.project import Project, ProjectError, Sample
 from studio.text import oneline
-from studio.ui import undo
+from studio.ui import theme, undo
 from studio.ui.live_plot import LivePlot, plot_sample
 
 COLUMNS = ("id", "label", "length", "category", "device")
@@ -40,6 +40,7 @@ COLUMNS = ("id", "label", "length", "category", "device")
 
 class CapturePage(QWidget):
     log = Signal(str)
+    failed = Signal(str)  # a one-line error for the status bar
     samples_changed = Signal()
     _stream_state = Signal(str, str)  # from the stream's thread to the GUI thread
 
@@ -129,6 +130,8 @@ class CapturePage(QWidget):
         self.truncated_label.setWordWrap(True)
         self.save_truncated_button = QPushButton("Save as truncated")
         self.discard_button = QPushButton("Discard")
+        self.save_truncated_button.setToolTip("Keep the frames received before the device went away as a sample")
+        self.discard_button.setToolTip("Throw the cut-short recording away")
         self.save_truncated_button.clicked.connect(lambda: self._resolve_truncated(True))
         self.discard_button.clicked.connect(lambda: self._resolve_truncated(False))
         for w in (self.truncated_label, self.save_truncated_button, self.discard_button):
@@ -167,7 +170,7 @@ class CapturePage(QWidget):
         self.table.itemSelectionChanged.connect(self._selection_changed)
         QShortcut(QKeySequence.StandardKey.Delete, self.table, self.delete_selected)
 
-        self.preview = pg.PlotWidget(background="w")
+        self.preview = theme.plot_widget()
         self.preview.setMenuEnabled(False)
         self.region = pg.LinearRegionItem(brush=(80, 120, 220, 40))
         self.region.setZValue(10)
@@ -175,6 +178,7 @@ class CapturePage(QWidget):
 
         self.relabel_edit = QLineEdit()
         self.relabel_edit.setPlaceholderText("new label")
+        self.relabel_edit.setToolTip("The label Relabel gives the selected samples")
         buttons = {}
         for key, text, tip, slot in (
             ("relabel", "Relabel", "Give the selected samples this label", self.relabel_selected),
@@ -263,7 +267,7 @@ class CapturePage(QWidget):
         try:
             values = self.project.read(s, cropped=False)
         except ProjectError as e:
-            self.log.emit(str(e))
+            self.failed.emit(str(e))
             return
         plot_sample(self.preview, values, s.interval_ms)
         start = (s.crop_start or 0) * s.interval_ms / 1000
@@ -280,19 +284,22 @@ class CapturePage(QWidget):
         if not samples or self.project is None:
             return
         try:
-            self.undo_stack.push(make(samples))
+            command = make(samples)  # reads the samples (a delete keeps their data for undo)
         except ProjectError as e:
-            self.log.emit(str(e))
+            self.failed.emit(str(e))
+            return
+        self.undo_stack.push(command)  # a refused edit reports itself through failed and is dropped
 
     def relabel_selected(self) -> None:
         label = self.relabel_edit.text()
-        self._edit(lambda ss: undo.Reassign(self.project, ss, "label", label, self.refresh_samples))
+        self._edit(lambda ss: undo.Reassign(self.project, ss, "label", label, self.refresh_samples, self.failed.emit))
 
     def move_selected(self, category: str) -> None:
-        self._edit(lambda ss: undo.Reassign(self.project, ss, "category", category, self.refresh_samples))
+        self._edit(lambda ss: undo.Reassign(self.project, ss, "category", category, self.refresh_samples,
+                                            self.failed.emit))
 
     def delete_selected(self) -> None:
-        self._edit(lambda ss: undo.DeleteSamples(self.project, ss, self.refresh_samples))
+        self._edit(lambda ss: undo.DeleteSamples(self.project, ss, self.refresh_samples, self.failed.emit))
 
     def crop_selected(self) -> None:
         samples = self.selected_samples()
@@ -302,7 +309,7 @@ class CapturePage(QWidget):
         lo, hi = self.region.getRegion()
         start = max(0, int(round(lo * 1000 / s.interval_ms)))
         end = min(s.frames, int(round(hi * 1000 / s.interval_ms)))
-        self._edit(lambda ss: undo.Crop(self.project, s, start, end, self.refresh_samples))
+        self._edit(lambda ss: undo.Crop(self.project, s, start, end, self.refresh_samples, self.failed.emit))
 
     def split_selected(self) -> None:
         samples = self.selected_samples()
@@ -311,7 +318,7 @@ class CapturePage(QWidget):
         try:
             parts = self.project.split_sample(samples[0].id, self.split_spin.value())
         except ProjectError as e:
-            self.log.emit(str(e))
+            self.failed.emit(str(e))
             return
         self.undo_stack.clear()  # a split replaces files; earlier edits can no longer be undone safely
         self.log.emit(f"sample {samples[0].id} split into {len(parts)} samples")
@@ -460,7 +467,7 @@ class CapturePage(QWidget):
             sample = capture.save_recording(self.project, self.label_edit.text(), None if category == "split"
                                             else category, info, rec.data(), truncated)
         except ProjectError as e:
-            self.log.emit(str(e))
+            self.failed.emit(str(e))
             return
         self.log.emit(f"recorded sample {sample.id}: {oneline(sample.label)!r}, {sample.duration_ms / 1000:.2f} s"
                       + (" (truncated)" if truncated else ""))

@@ -21,6 +21,7 @@ class DeployPage(QWidget):
         scroll = QScrollArea()  # scrolls rather than stretches the window in a small screen
         scroll.setWidget(self.deploy)
         scroll.setWidgetResizable(True)
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes to its inputs, which it scrolls into view
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         split = QSplitter(Qt.Orientation.Vertical)
         for title, view in (("On-device estimates", self.estimates), ("Export, build, flash and monitor", scroll)):

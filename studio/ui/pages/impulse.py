@@ -3,6 +3,8 @@ features of the selected window, and the feature explorer (PCA or t-SNE of every
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -26,13 +28,18 @@ from studio.dsp import explore, features
 from studio.dsp.params import DspError
 from studio.dsp.registry import all_blocks, get_block
 from studio.dsp.windowing import ImpulseConfig
+from studio.errors import StudioError
 from studio.project import Project, ProjectError
+from studio.project.config import CONFIG_FILE
+from studio.text import oneline
+from studio.ui import theme
 from studio.ui.live_plot import PALETTE, plot_sample
 from studio.ui.param_form import ParamForm
 
 
 class ImpulsePage(QWidget):
     log = Signal(str)
+    failed = Signal(str)  # a one-line error for the status bar
 
     def __init__(self, runner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -72,6 +79,7 @@ class ImpulsePage(QWidget):
         scroll = QScrollArea()
         scroll.setWidget(self.params)
         scroll.setWidgetResizable(True)
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes to its inputs, which it scrolls into view
         self.notes = QLabel("")
         self.notes.setWordWrap(True)
         self.generate_button = QPushButton("Generate features")
@@ -99,10 +107,10 @@ class ImpulsePage(QWidget):
         self.sample_combo.setToolTip("The sample to preview")
         self.window_index = QSpinBox()
         self.window_index.setToolTip("The window whose features are shown")
-        self.preview = pg.PlotWidget(background="w")
+        self.preview = theme.plot_widget()
         self.preview.setMenuEnabled(False)
         self.preview.setLabel("bottom", "time (s)")
-        self.feature_plot = pg.PlotWidget(background="w")
+        self.feature_plot = theme.plot_widget()
         self.feature_plot.setMenuEnabled(False)
         self.feature_image = pg.ImageItem()
         self.feature_image.setColorMap(pg.colormap.get("viridis"))
@@ -125,9 +133,9 @@ class ImpulsePage(QWidget):
         self.method_combo.addItem("t-SNE", "tsne")
         self.method_combo.setToolTip("How the explorer maps features to 2-D")
         self.method_combo.currentIndexChanged.connect(self._embed)
-        self.explorer = pg.PlotWidget(background="w")
+        self.explorer = theme.plot_widget()
         self.explorer.setMenuEnabled(False)
-        self.explorer_legend = self.explorer.addLegend(labelTextColor="k")
+        self.explorer_legend = theme.add_legend(self.explorer)
         self.scatter_items: list[pg.ScatterPlotItem] = []
         right = QVBoxLayout()
         row = QHBoxLayout()
@@ -163,15 +171,39 @@ class ImpulsePage(QWidget):
         if project is None:
             return
         self._loading = True
-        raw = project.config.settings.get("impulse")
-        cfg = ImpulseConfig.from_dict(raw) if raw else self._default_config(project)
+        cfg, problem = self._saved_config(project)
         self.window_spin.setValue(cfg.window_ms)
         self.stride_spin.setValue(cfg.stride_ms)
-        self.pad_check.setChecked(cfg.pad_short)
+        self.pad_check.setChecked(bool(cfg.pad_short))
         self.block_combo.setCurrentIndex(max(0, self.block_combo.findData(cfg.block)))
         self.params.set_schema(get_block(cfg.block).schema, cfg.params)
+        if self.params.refused and not problem:
+            problem = (f"{project.path / CONFIG_FILE}: saved {cfg.block} parameters not used, defaults shown: "
+                       + "; ".join(self.params.refused))
         self._loading = False
+        if problem:
+            self.failed.emit(problem)
         self.refresh_samples()
+
+    def _saved_config(self, project: Project) -> tuple[ImpulseConfig, str]:
+        """The saved impulse, or the default one and why the saved one is not usable (hand-edited, or from
+        another version)."""
+        raw = project.config.settings.get("impulse")
+        if not raw:
+            return self._default_config(project), ""
+        try:
+            cfg = ImpulseConfig.from_dict(raw)
+            get_block(cfg.block)
+            if not isinstance(cfg.params, dict):
+                raise ValueError("params must be an object")
+            return replace(cfg, window_ms=float(cfg.window_ms), stride_ms=float(cfg.stride_ms)), ""
+        except (StudioError, TypeError, ValueError, AttributeError) as e:
+            return self._default_config(project), (f"{project.path / CONFIG_FILE}: the saved impulse is not usable "
+                                                   f"({oneline(e)}); defaults shown")
+
+    def shutdown(self) -> None:
+        """The window is closing: no pending redraw may touch the project after it is closed."""
+        self._debounce.stop()
 
     def _default_config(self, project: Project) -> ImpulseConfig:
         audio = any(s.kind == "audio" for s in project.samples(enabled=True))
@@ -218,10 +250,10 @@ class ImpulsePage(QWidget):
             values, windows, feats, plan, block = features.window_features(self.project, cfg, sample)
             features.save_config(self.project, cfg)
         except (DspError, ProjectError) as e:
-            self.notes.setStyleSheet("color: #b00020")
+            theme.set_tone(self.notes, "error")
             self.notes.setText(str(e))
             return
-        self.notes.setStyleSheet("")
+        theme.set_tone(self.notes, None)
         lines = [f"{plan.frequency_hz:g} Hz, {plan.window_frames} frames per window, features "
                  f"{'x'.join(map(str, block.shape))}, {sum(plan.windows.values())} windows in all",
                  "windows per label (training/testing): " + ", ".join(

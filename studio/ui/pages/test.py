@@ -56,6 +56,7 @@ class TestPage(QWidget):
         self.run_combo = QComboBox()
         self.run_combo.setToolTip("The run to test (the one chosen for deployment first)")
         self.classify_button = QPushButton("Classify testing set")
+        self.classify_button.setToolTip("Classify every testing sample with the run's float32 and int8 models")
         self.classify_button.clicked.connect(self.classify_all)
         self.model_combo = QComboBox()
         self.model_combo.addItems(["int8", "float"])
@@ -79,6 +80,8 @@ class TestPage(QWidget):
         self.gesture_combo.addItems(GESTURES)
         self.gesture_combo.setToolTip("What the in-app virtual board's simulated person does")
         self.live_button = QPushButton("Start live classification")
+        self.live_button.setToolTip("Classify the device's stream window by window with the run (press again to "
+                                    "stop)")
         self.live_button.clicked.connect(self.toggle_live)
         self.live_label = QLabel("")
         self.live_label.setWordWrap(True)
@@ -194,7 +197,7 @@ class TestPage(QWidget):
             item = QTableWidgetItem(text)
             wrong = (col == 3 and r.float_label != r.label) or (col == 4 and r.int8_label != r.label)
             if wrong:
-                item.setBackground(QBrush(QColor(230, 120, 120)))
+                item.setBackground(QBrush(QColor(220, 60, 60, 110)))  # over the base colour: light or dark
             self.samples_table.setItem(row, col, item)
 
     def _tested(self, report: classify.TestReport) -> None:

@@ -29,6 +29,8 @@ from studio.errors import StudioError
 from studio.learn import blocks, layers, runs, train
 from studio.learn.metrics import percent
 from studio.project import Project
+from studio.project.config import CONFIG_FILE
+from studio.ui import theme
 from studio.ui.layer_editor import LayerEditor
 from studio.ui.live_plot import PALETTE
 from studio.ui.metrics_views import ClassTable, ConfusionTable
@@ -91,6 +93,7 @@ class TrainPage(QWidget):
         scroll = QScrollArea()
         scroll.setWidget(inner)
         scroll.setWidgetResizable(True)
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes to its inputs, which it scrolls into view
         buttons = QHBoxLayout()
         buttons.addWidget(self.train_button, 1)
         buttons.addWidget(self.cancel_button)
@@ -103,12 +106,12 @@ class TrainPage(QWidget):
         left_w.setMinimumWidth(380)
         left_w.setMaximumWidth(460)
 
-        self.loss_plot = pg.PlotWidget(background="w", title="loss")
-        self.acc_plot = pg.PlotWidget(background="w", title="accuracy")
+        self.loss_plot = theme.plot_widget(title="loss")
+        self.acc_plot = theme.plot_widget(title="accuracy")
         for p in (self.loss_plot, self.acc_plot):
             p.setMenuEnabled(False)
             p.setLabel("bottom", "epoch")
-            p.addLegend(labelTextColor="k")
+            theme.add_legend(p)
         self.acc_plot.setYRange(0, 1.02)
         self.summary = QLabel("No run yet.")
         self.summary.setWordWrap(True)
@@ -179,7 +182,12 @@ class TrainPage(QWidget):
         self.layer_editor.set_layers(cfg.layers, shape, classes, template)
         self.train_button.setEnabled(problem is None and self.job is None)
         self._loading = False
-        self._say(problem or "", error=problem is not None)
+        notes = [problem] if problem else []
+        refused = self.params.refused + self.anomaly_params.refused
+        if refused:
+            notes.append(f"{self.project.path / CONFIG_FILE}: saved training settings not used, defaults shown: "
+                         + "; ".join(refused))
+        self._say("\n".join(notes), error=bool(notes))
         self.refresh_runs()
 
     def _impulse_shape(self) -> tuple[tuple[int, ...], int, list[dict[str, Any]], str | None]:
@@ -211,7 +219,7 @@ class TrainPage(QWidget):
         self._say("")
 
     def _say(self, text: str, error: bool = False) -> None:
-        self.settings_message.setStyleSheet("color: #b00020" if error else "")
+        theme.set_tone(self.settings_message, "error" if error else None)
         self.settings_message.setText(text)
 
     # ------------------------------------------------------------------ training
