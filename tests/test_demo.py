@@ -17,7 +17,6 @@ from studio.cortexm import available
 from studio.demo import flow
 from studio.demo.report import text
 from studio.deploy.platformio import PioNotFound, find_pio
-from studio.jobs import Progress
 
 try:
     find_pio()
@@ -99,23 +98,32 @@ def test_a_rerun_clears_only_the_demo_s_own_folder(tmp_path):
     assert run_cli("demo", "--help").returncode == 0
 
 
-def test_the_window_opens_on_the_prepared_demo_project(qtbot, tmp_path):
-    """What ``tinyml-studio demo`` does with a display: the demo up to a trained model (shorter recordings
-    here), then the main window on that project with every step filled in."""
+def test_the_window_prepares_the_demo_project_with_its_progress_bar_and_opens_it(qtbot, tmp_path):
+    """What ``tinyml-studio demo`` does with a display: the window shows at once, prepares the demo up to a
+    trained model as a job (shorter recordings here), then opens that project; the next time it opens at once."""
     from studio.ui.main_window import MainWindow
 
-    progress = Progress()
-    report = flow.run(flow.DemoParams(tmp_path / "demo", seconds=8.0, training_people=2, epochs=8, until="train"),
-                      progress)
-    assert list(report.steps) == ["project", "capture", "impulse", "train"] and report.ok
-    assert progress.fraction == 1.0 and [p.name for p in progress.partials if isinstance(p, flow.StepDone)] == list(
-        report.steps)
-    assert flow.is_trained_demo(tmp_path / "demo") and not flow.is_trained_demo(tmp_path)
-    assert "every step passed" in text(report)[-1]
-    w = MainWindow(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
+    settings = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
+    w = MainWindow(settings)
     qtbot.addWidget(w)
     w.show()
-    w.open_project(report.project)
-    assert w.project is not None and w.project.path == tmp_path / "demo" / "project"
+    workdir = tmp_path / "demo"
+    params = flow.DemoParams(workdir, seconds=8.0, training_people=2, epochs=8, until="train")
+    handle = w.open_demo(workdir, params)
+    assert handle is not None and w.job is handle and w.job_bar.isVisible()
+    steps, reports = [], []
+    handle.partial.connect(lambda p: steps.append(p.name) if isinstance(p, flow.StepDone) else None)
+    handle.finished.connect(reports.append)
+    qtbot.waitUntil(lambda: w.project is not None, timeout=240_000)
+    report = reports[0]
+    assert steps == list(report.steps) == ["project", "capture", "impulse", "train"] and report.ok
+    assert "every step passed" in text(report)[-1]
+    assert w.project.path == workdir / "project" and w.stack.currentWidget() is w.pages[0]
     assert len(w.project.samples()) == 12 and w.project.labels() == sorted(flow.GESTURES)
+    assert flow.is_trained_demo(workdir) and not flow.is_trained_demo(tmp_path)
     w.close()
+
+    again = MainWindow(settings)
+    qtbot.addWidget(again)
+    assert again.open_demo(workdir) is None and again.project.path == workdir / "project"
+    again.close()

@@ -1,7 +1,8 @@
 """``tinyml-studio demo [--headless] [--workdir DIR] [--json]``: the app on its demo project.
 
-With a display it prepares the demo project (gestures recorded from virtual boards, a spectral impulse, a
-trained int8 model; kept in the user's data folder and reused) and opens the window on it. ``--headless``,
+With a display it opens the window on the demo project, preparing it there first with the progress bar
+(gestures recorded from virtual boards, a spectral impulse, a trained int8 model; kept in the user's data
+folder and reused). ``--headless``,
 or no display, runs the whole flow through to the emulated board and prints a report; exit status 0 means
 every step ran and the firmware agreed with Python on every window.
 """
@@ -98,8 +99,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     workdir = (args.workdir or _default_gui_workdir()).expanduser().absolute()
     if not flow.is_trained_demo(workdir):
-        print(f"preparing the demo project in {workdir} (recording, training: about a minute)", flush=True)
-        _run(flow.DemoParams(workdir, until="train"), show=True)
+        _check_workdir(workdir)
     from studio.ui.app import run
 
-    return run(workdir / flow.PROJECT)
+    return run(demo=workdir)
+
+
+def _check_workdir(workdir: Path) -> None:
+    """Refuse a folder the demo may not clear before the window opens, not in it."""
+    from studio.demo import flow
+
+    if workdir.is_dir() and any(workdir.iterdir()) and not (workdir / flow.MARK).is_file():
+        raise CommandError(f"{workdir}: not empty and not an earlier demo's folder; choose an empty or new folder")
+    if workdir.exists() and not workdir.is_dir():
+        raise CommandError(f"{workdir}: not a folder")

@@ -28,11 +28,14 @@ def make_app(argv: list[str] | None = None) -> QApplication:
     return app
 
 
-def run(project: Path | None = None) -> int:
+def run(project: Path | None = None, demo: Path | None = None) -> int:
+    """The window, on ``project``, or on the demo project in ``demo`` (prepared in the window when needed)."""
     app = make_app()
     window = MainWindow()
     install_excepthook(window)
     window.show()
     if project is not None:
         window.open_project(str(project))
+    elif demo is not None:
+        window.open_demo(demo)
     return app.exec()

@@ -263,6 +263,22 @@ class MainWindow(QMainWindow):
             return False
         return self.open_project(folder)
 
+    def open_demo(self, workdir: Path, params: object | None = None) -> JobHandle | None:
+        """Open the demo project in ``workdir``; when it is not there yet, prepare it first as a job (recordings
+        from virtual boards, the impulse, a trained model) with the progress bar, and open it when done."""
+        from studio.demo import flow
+
+        if flow.is_trained_demo(workdir):
+            self.open_project(str(Path(workdir) / flow.PROJECT))
+            return None
+        self.log(f"preparing the demo project in {workdir}")
+        handle = self.runner.start("Preparing the demo project", flow.run,
+                                   params or flow.DemoParams(Path(workdir), until="train"))
+        handle.partial.connect(lambda p: self.log(f"demo: {p.name}: {p.summary}")
+                               if isinstance(p, flow.StepDone) else None)
+        handle.finished.connect(lambda report: self.open_project(report.project))
+        return handle
+
     def open_project(self, folder: str) -> bool:
         try:
             project = Project.open(Path(folder))
