@@ -1,16 +1,24 @@
 """Screenshots for the README and the user guide, taken from the real app on a virtual screen.
 
-    xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python docs/make_screenshots.py
+    xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python docs/make_screenshots.py [--out DIR]
 
-Makes a project in a temp folder, records from the in-app virtual board, and saves
-docs/images/capture.png (live data on the plot), docs/images/impulse.png (windows, features
-and the feature explorer), docs/images/train.png (curves, results, runs) and
-docs/images/test.png (the testing set and live classification) and docs/images/deploy.png
-(estimates for three boards, a build for the emulated board and its live classification).
+Set TINYML_STUDIO_PIO_CORE to a temp folder so the Deploy build does not touch the app's own PlatformIO
+core. Makes a project in a temp folder, records from the in-app virtual board, and saves, in docs/images
+(or DIR):
+
+- welcome.png: the welcome screen, with the project in the recent list;
+- capture.png: live data on the plot, the dataset and a selected sample;
+- impulse.png: windows over a sample, the features of one window, the feature explorer;
+- train.png: curves, results and the runs table;
+- test.png: the testing set and live classification of the virtual board;
+- deploy.png: estimates for three boards, a build for the emulated board and its live classification;
+- deploy-board.png: the same page set for a real board (nano33ble): its estimate, an export and its notes,
+  the port and monitor controls.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 import tempfile
@@ -21,6 +29,7 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
 from studio.dataset.synthetic import add_gestures
+from studio.project import Project
 from studio.ui.app import make_app
 from studio.ui.main_window import MainWindow
 
@@ -41,6 +50,11 @@ def wait_for(app: QApplication, done, seconds: float) -> None:
         pump(app, 0.2)
 
 
+def shoot(window: MainWindow, name: str) -> None:
+    window.grab().save(str(OUT / name))
+    print(f"wrote {OUT / name}")
+
+
 def train_and_test(app: QApplication, window: MainWindow) -> None:
     """More people's gestures (some held out for testing), a training run, the testing set and
     live classification of the virtual board."""
@@ -53,8 +67,7 @@ def train_and_test(app: QApplication, window: MainWindow) -> None:
     page.start_training()
     wait_for(app, lambda: page.job is None, 300)
     pump(app, 0.5)
-    window.grab().save(str(OUT / "train.png"))
-    print(f"wrote {OUT / 'train.png'}")
+    shoot(window, "train.png")
     window.show_step(3)
     test = window.test
     test.classify_all()
@@ -63,8 +76,7 @@ def train_and_test(app: QApplication, window: MainWindow) -> None:
     test.gesture_combo.setCurrentText("circle")
     test.start_live()
     wait_for(app, lambda: len(test.live_results) >= 8, 30)
-    window.grab().save(str(OUT / "test.png"))
-    print(f"wrote {OUT / 'test.png'}")
+    shoot(window, "test.png")
     test.stop_live()
     wait_for(app, lambda: test.live_job is None, 10)
     window.show_step(4)
@@ -90,21 +102,45 @@ def train_and_test(app: QApplication, window: MainWindow) -> None:
     pump(app, 0.5)
     wait_for(app, lambda: deploy.job is None, 180)
     pump(app, 1.0)
-    window.grab().save(str(OUT / "deploy.png"))
-    print(f"wrote {OUT / 'deploy.png'}")
+    shoot(window, "deploy.png")
+    deploy_board(app, window)
 
 
-def main() -> int:
+def deploy_board(app: QApplication, window: MainWindow) -> None:
+    """The Deploy page for a real board: its estimate beside the export, the notes of an export (the board's
+    platform comes from PlatformIO's registry), and the port and monitor rows instead of the stream."""
+    deploy = window.pages[4].deploy
+    deploy.board_combo.setCurrentIndex(deploy.board_combo.findData("nano33ble"))
+    deploy.target_combo.setCurrentIndex(deploy.target_combo.findData("firmware"))
+    deploy.panel.live.clear()  # the emulated board's results are not this board's
+    pump(app, 0.3)
+    deploy.export_button.click()
+    wait_for(app, lambda: deploy.job is None, 120)
+    pump(app, 0.5)
+    shoot(window, "deploy-board.png")
+
+
+def main(argv: list[str] | None = None) -> int:
+    global OUT
+    parser = argparse.ArgumentParser(description="Retake the screenshots of the README and the user guide.")
+    parser.add_argument("--out", type=Path, default=OUT, help=f"where the images go (default {OUT})")
+    OUT = parser.parse_args(argv).out.resolve()
     if not os.environ.get("DISPLAY"):
         print("run under xvfb-run", file=sys.stderr)
         return 1
     app = make_app()
+    OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "gestures"
+        Project.create(folder).close()
         settings = QSettings(str(Path(tmp) / "settings.ini"), QSettings.Format.IniFormat)
+        settings.setValue("recent", [str(folder)])  # the welcome screen lists it
         window = MainWindow(settings)
         window.resize(1500, 940)
         window.show()
-        window.create_project(str(Path(tmp) / "gestures"))
+        pump(app, 0.5)
+        shoot(window, "welcome.png")
+        window.open_project(str(folder))
         page = window.capture
         page.countdown_s = 0
         page.select_device("virtual")
@@ -119,9 +155,7 @@ def main() -> int:
         page.gesture_combo.setCurrentText("wave")
         page.table.selectRow(2)
         pump(app, 2.5)
-        OUT.mkdir(exist_ok=True)
-        window.grab().save(str(OUT / "capture.png"))
-        print(f"wrote {OUT / 'capture.png'}")
+        shoot(window, "capture.png")
         for gesture in ("idle", "wave", "circle", "shake") * 2:  # more data for the explorer
             page.gesture_combo.setCurrentText(gesture)
             page.label_edit.setText(gesture)
@@ -139,8 +173,7 @@ def main() -> int:
             pump(app, 0.2)
         impulse.window_index.setValue(1)
         pump(app, 0.5)
-        window.grab().save(str(OUT / "impulse.png"))
-        print(f"wrote {OUT / 'impulse.png'}")
+        shoot(window, "impulse.png")
         train_and_test(app, window)
         window.close()
     return 0
