@@ -13,7 +13,8 @@ core. Makes a project in a temp folder, records from the in-app virtual board, a
 - test.png: the testing set and live classification of the virtual board;
 - deploy.png: estimates for three boards, a build for the emulated board and its live classification;
 - deploy-board.png: the same page set for a real board (nano33ble): its estimate, an export and its notes,
-  the port and monitor controls.
+  the port and monitor controls;
+- train-dark.png: the train page in the dark theme.
 """
 
 from __future__ import annotations
@@ -118,6 +119,10 @@ def deploy_board(app: QApplication, window: MainWindow) -> None:
     wait_for(app, lambda: deploy.job is None, 120)
     pump(app, 0.5)
     shoot(window, "deploy-board.png")
+    window.set_theme("dark")  # the same window in the dark theme (the choice stays in this run's settings)
+    window.show_step(2)
+    pump(app, 1.0)
+    shoot(window, "train-dark.png")
 
 
 def main(argv: list[str] | None = None) -> int:
