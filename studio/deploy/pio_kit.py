@@ -37,7 +37,7 @@ try:
 except ImportError:  # not POSIX
     fcntl = None
 
-from studio.deploy.platformio import LineCallback, PioError, find_pio, run_pio
+from studio.deploy.platformio import LineCallback, PioError, find_pio, pio_command, run_pio
 from studio.fsutil import atomic_write_text
 from studio.paths import resources_dir
 
@@ -127,7 +127,10 @@ def _tree_digest(root: Path) -> str:
 
 
 def _pio_python(pio: str) -> str:
-    """The interpreter that runs ``pio`` (its shebang), where SCons must be installed too."""
+    """The interpreter that runs ``pio`` (its shebang), where SCons must be installed too; in the frozen app its
+    own executable, which is that interpreter (``pio_command``)."""
+    if pio_command(pio) != [pio]:
+        return pio
     try:
         with open(pio, "rb") as f:
             first = f.readline(512).decode("utf-8", "replace").strip()

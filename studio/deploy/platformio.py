@@ -24,6 +24,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from studio.errors import StudioError
+from studio.frozen import is_frozen
 from studio.jobs import Cancelled, ProgressLike
 
 BUILD_TIMEOUT = 1800.0  # seconds for one pio run
@@ -54,7 +55,10 @@ class PioBuildError(PioError):
 
 
 def find_pio() -> str:
-    """``pio`` of the running Python environment (the venv Studio runs in), else the one on ``PATH``."""
+    """``pio`` of the running Python environment (the venv Studio runs in), else the one on ``PATH``. In the
+    frozen app: the app's own executable, which runs the PlatformIO bundled in it (see ``pio_command``)."""
+    if is_frozen():
+        return sys.executable
     beside = Path(sys.executable).parent / "pio"
     if beside.is_file() and os.access(beside, os.X_OK):
         return str(beside)
@@ -65,9 +69,20 @@ def find_pio() -> str:
     raise PioNotFound("PlatformIO Core is not installed (pip install platformio)")
 
 
+def pio_command(pio: str) -> list[str]:
+    """The command line that runs ``pio``: the path itself, or for the frozen app's executable (what
+    ``find_pio`` returns there) that executable as a Python interpreter with ``-m platformio``."""
+    if is_frozen() and os.path.abspath(pio) == os.path.abspath(sys.executable):
+        return [pio, "-m", "platformio"]
+    return [pio]
+
+
 def pio_environment(core_dir: str | Path, base: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment of every ``pio`` call: ``base`` (default: this process's) with the offline settings."""
+    """The environment of every ``pio`` call: ``base`` (default: this process's) with the offline settings. In
+    the frozen app ``PYTHONEXEPATH`` names its executable, the interpreter pio runs SCons with."""
     env = dict(os.environ if base is None else base)
+    if is_frozen():
+        env["PYTHONEXEPATH"] = sys.executable
     env.update({
         "PLATFORMIO_CORE_DIR": str(Path(core_dir).resolve()),
         "PLATFORMIO_SETTING_ENABLE_TELEMETRY": "No",
@@ -158,7 +173,7 @@ def run_pio(args: Sequence[str], core_dir: str | Path, *, cwd: str | Path | None
     """Run ``pio ARGS`` with the offline environment, passing each output line (stdout and stderr merged) to
     ``on_line`` as it comes. A non-zero exit is returned, not raised. Raises ``Cancelled`` (pio killed) once
     ``progress`` is cancelled, ``PioError`` after ``timeout`` seconds."""
-    command = [pio or find_pio(), *map(str, args)]
+    command = [*pio_command(pio or find_pio()), *map(str, args)]
     start = time.monotonic()
     try:
         proc = subprocess.Popen(command, cwd=cwd, env=pio_environment(core_dir), stdin=subprocess.DEVNULL,
