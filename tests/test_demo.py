@@ -98,7 +98,7 @@ def test_a_rerun_clears_only_the_demo_s_own_folder(tmp_path):
     assert run_cli("demo", "--help").returncode == 0
 
 
-def test_the_window_prepares_the_demo_project_with_its_progress_bar_and_opens_it(qtbot, tmp_path):
+def test_the_window_prepares_the_demo_project_with_its_progress_bar_and_opens_it(qtbot, tmp_path, monkeypatch):
     """What ``tinyml-studio demo`` does with a display: the window shows at once, prepares the demo up to a
     trained model as a job (shorter recordings here), then opens that project; the next time it opens at once."""
     from studio.ui.main_window import MainWindow
@@ -123,7 +123,21 @@ def test_the_window_prepares_the_demo_project_with_its_progress_bar_and_opens_it
     assert flow.is_trained_demo(workdir) and not flow.is_trained_demo(tmp_path)
     w.close()
 
+    # the welcome screen's Demo project button: the prepared project opens at once
+    monkeypatch.setattr(flow, "default_workdir", lambda: workdir)
     again = MainWindow(settings)
     qtbot.addWidget(again)
-    assert again.open_demo(workdir) is None and again.project.path == workdir / "project"
+    again.welcome.demo_button.click()
+    assert again.job is None and again.project.path == workdir / "project"
     again.close()
+
+    # a folder the demo may not clear: one line in the status bar, nothing touched
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep")
+    monkeypatch.setattr(flow, "default_workdir", lambda: tmp_path / "mine")
+    third = MainWindow(settings)
+    qtbot.addWidget(third)
+    third.welcome.demo_button.click()
+    assert third.project is None and "not an earlier demo's folder" in third.statusBar().currentMessage()
+    assert [p.name for p in (tmp_path / "mine").iterdir()] == ["notes.txt"]
+    third.close()

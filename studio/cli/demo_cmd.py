@@ -32,12 +32,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_demo)
 
 
-def _default_gui_workdir() -> Path:
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir("tinyml-studio")) / "demo"
-
-
 def _run(params: Any, show: bool) -> Any:
     from studio.demo import flow
     from studio.errors import StudioError
@@ -97,19 +91,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
         return headless(args.workdir, args.json)
     from studio.demo import flow
 
-    workdir = (args.workdir or _default_gui_workdir()).expanduser().absolute()
+    workdir = (args.workdir or flow.default_workdir()).expanduser().absolute()
     if not flow.is_trained_demo(workdir):
-        _check_workdir(workdir)
+        try:
+            flow.check_workdir(workdir)  # refused here, before the window opens
+        except flow.DemoError as e:
+            raise CommandError(str(e)) from None
     from studio.ui.app import run
 
     return run(demo=workdir)
 
-
-def _check_workdir(workdir: Path) -> None:
-    """Refuse a folder the demo may not clear before the window opens, not in it."""
-    from studio.demo import flow
-
-    if workdir.is_dir() and any(workdir.iterdir()) and not (workdir / flow.MARK).is_file():
-        raise CommandError(f"{workdir}: not empty and not an earlier demo's folder; choose an empty or new folder")
-    if workdir.exists() and not workdir.is_dir():
-        raise CommandError(f"{workdir}: not a folder")

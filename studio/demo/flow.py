@@ -88,13 +88,9 @@ class DemoReport:
 def prepare_workdir(workdir: Path) -> Path:
     """An empty folder, or one an earlier demo made (cleared); anything else is refused, never cleared."""
     workdir = Path(workdir).expanduser().absolute()
-    if workdir.exists() and not workdir.is_dir():
-        raise DemoError(f"{workdir}: not a folder")
+    check_workdir(workdir)
     if workdir.is_dir():
-        entries = list(workdir.iterdir())
-        if entries and not (workdir / MARK).is_file():
-            raise DemoError(f"{workdir}: not empty and not an earlier demo's folder; choose an empty or new folder")
-        for entry in entries:
+        for entry in workdir.iterdir():
             if entry.is_dir() and not entry.is_symlink():
                 shutil.rmtree(entry)
             else:
@@ -105,6 +101,21 @@ def prepare_workdir(workdir: Path) -> Path:
     except OSError as e:
         raise DemoError(f"{workdir}: cannot write ({e.strerror})") from None
     return workdir
+
+
+def default_workdir() -> Path:
+    """Where the window keeps its demo project (reused): the user's data folder."""
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("tinyml-studio")) / "demo"
+
+
+def check_workdir(workdir: Path) -> None:
+    """Raise ``DemoError`` for a folder the demo may not clear (before any work starts)."""
+    if workdir.exists() and not workdir.is_dir():
+        raise DemoError(f"{workdir}: not a folder")
+    if workdir.is_dir() and any(workdir.iterdir()) and not (workdir / MARK).is_file():
+        raise DemoError(f"{workdir}: not empty and not an earlier demo's folder; choose an empty or new folder")
 
 
 def is_trained_demo(workdir: Path) -> bool:

@@ -70,6 +70,7 @@ class MainWindow(QMainWindow):
         self.welcome.new_requested.connect(self.new_project_dialog)
         self.welcome.open_requested.connect(self.open_project_dialog)
         self.welcome.recent_chosen.connect(self.open_project)
+        self.welcome.demo_requested.connect(self._open_default_demo)
         self.capture = CapturePage(self.undo_stack)
         self.capture.log.connect(self.log)
         self.capture.failed.connect(self.error)
@@ -263,14 +264,27 @@ class MainWindow(QMainWindow):
             return False
         return self.open_project(folder)
 
+    def _open_default_demo(self) -> None:
+        from studio.demo import flow
+
+        if self.job is not None and not self.job.done:
+            self.error("wait for the running job to finish (or cancel it) before opening the demo project")
+            return
+        try:
+            self.open_demo(flow.default_workdir())
+        except flow.DemoError as e:
+            self.error(str(e))
+
     def open_demo(self, workdir: Path, params: object | None = None) -> JobHandle | None:
         """Open the demo project in ``workdir``; when it is not there yet, prepare it first as a job (recordings
-        from virtual boards, the impulse, a trained model) with the progress bar, and open it when done."""
+        from virtual boards, the impulse, a trained model) with the progress bar, and open it when done. Raises
+        ``DemoError`` for a folder the demo may not clear."""
         from studio.demo import flow
 
         if flow.is_trained_demo(workdir):
             self.open_project(str(Path(workdir) / flow.PROJECT))
             return None
+        flow.check_workdir(Path(workdir))  # DemoError: a folder the demo may not clear
         self.log(f"preparing the demo project in {workdir}")
         handle = self.runner.start("Preparing the demo project", flow.run,
                                    params or flow.DemoParams(Path(workdir), until="train"))

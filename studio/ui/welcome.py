@@ -1,4 +1,4 @@
-"""The welcome screen: new project, open project, recent projects."""
+"""The welcome screen: new project, open project, the demo project, recent projects."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from studio import __version__
 class WelcomePage(QWidget):
     new_requested = Signal()
     open_requested = Signal()
+    demo_requested = Signal()
     recent_chosen = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -22,6 +23,10 @@ class WelcomePage(QWidget):
         self.new_button.setToolTip("Create a project folder (Ctrl+N)")
         self.open_button = QPushButton("Open project…")
         self.open_button.setToolTip("Open a project folder (Ctrl+O)")
+        self.demo_button = QPushButton("Demo project")
+        self.demo_button.setToolTip("Open the demo project: gestures recorded from virtual boards, a spectral "
+                                    "impulse and a trained int8 model (prepared the first time, about a minute)")
+        self.demo_button.clicked.connect(self.demo_requested)
         self.new_button.clicked.connect(self.new_requested)
         self.open_button.clicked.connect(self.open_requested)
         self.recent = QListWidget()
@@ -31,6 +36,7 @@ class WelcomePage(QWidget):
         buttons.addStretch(1)
         buttons.addWidget(self.new_button)
         buttons.addWidget(self.open_button)
+        buttons.addWidget(self.demo_button)
         buttons.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addStretch(1)
