@@ -324,8 +324,14 @@ def test_sizes_and_symbols(tmp_path):
 def test_missing_tools_are_reported(monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))
     assert "arm-none-eabi-gcc" in (available() or "")
-    with pytest.raises(ToolMissingError, match="not installed"):
+    with pytest.raises(ToolMissingError) as caught:
         build_elf([tmp_path / "x.c"], tmp_path / "x.elf", "cortex-m3")
+    assert str(caught.value) == ("arm-none-eabi-gcc is not installed (Debian packages: gcc-arm-none-eabi "
+                                 "libnewlib-arm-none-eabi)")
+    (tmp_path / "x.elf").write_bytes(b"")
+    with pytest.raises(ToolMissingError) as caught:
+        run(tmp_path / "x.elf", "cortex-m3")
+    assert str(caught.value) == "qemu-system-arm is not installed (Debian package: qemu-system-arm)"
 
 
 def test_core_table():

@@ -51,3 +51,42 @@ def test_a_board_framework_env_offline_fails_at_once(gesture_project, gesture_ru
     done = run_cli("deploy", str(gesture_project), "--board", "nano33ble", "--out", str(tmp_path / "n"), "--build")
     assert done.returncode == 1 and "needs the nordicnrf52 platform from the PlatformIO registry" in done.stderr
     assert time.monotonic() - start < 30  # not pio's 60 s of retries
+
+
+def path_without(tmp_path, prefix: str) -> str:
+    """A PATH of links to every program on this one but those whose name starts with ``prefix``."""
+    import os
+    from pathlib import Path
+
+    path = tmp_path / "path"
+    path.mkdir()
+    for folder in os.environ["PATH"].split(os.pathsep):
+        for tool in Path(folder).glob("*") if Path(folder).is_dir() else ():
+            if not tool.name.startswith(prefix) and not (path / tool.name).exists():
+                (path / tool.name).symlink_to(tool)
+    return str(path)
+
+
+def test_without_the_arm_compiler_the_message_says_so(gesture_project, gesture_run, tmp_path, monkeypatch):
+    """tinyml-cortexm is the app's own platform, installed with the offline kit only when arm-none-eabi-gcc is
+    there: without the compiler a Cortex-M environment names the compiler, not the registry, and points at the
+    environments that build (never at itself, nor at the generic Cortex-M one, which needs the compiler too)."""
+    monkeypatch.setenv("PATH", path_without(tmp_path, "arm-none-eabi-"))
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")  # offline, whatever this machine's network
+    monkeypatch.setenv("TINYML_STUDIO_PIO_CORE", str(tmp_path / "core"))
+    arm = ("cannot be built: arm-none-eabi-gcc is not installed (Debian packages: gcc-arm-none-eabi "
+           "libnewlib-arm-none-eabi); build [env:native] instead")
+    for board, env in (("virtual-cortex-m4", "virtual-cortex-m4"), ("nano33ble", "cortex-m4-generic")):
+        out = tmp_path / board
+        done = run_cli("deploy", str(gesture_project), "--board", board, "--out", str(out), "--env", env, "--build")
+        assert done.returncode == 1, done.stderr
+        assert done.stderr.splitlines()[-1] == f"tinyml-studio: error: [env:{env}] {arm}", done.stderr
+        assert "Cortex-M builds are not available" in done.stderr  # the kit's note, before
+    done = run_cli("deploy", str(gesture_project), "--board", "nano33ble", "--out", str(tmp_path / "nano33ble"),
+                   "--overwrite", "--build")
+    assert done.returncode == 1 and done.stderr.splitlines()[-1] == (
+        "tinyml-studio: error: [env:nano33ble] needs the nordicnrf52 platform from the PlatformIO registry, which is "
+        "unreachable (offline): install nordicnrf52 on a connected machine first; build [env:native] instead")
+    done = run_cli("deploy", str(gesture_project), "--board", "nano33ble", "--out", str(tmp_path / "native"),
+                   "--env", "native", "--build")
+    assert done.returncode == 0 and "built native" in done.stdout, done.stderr

@@ -12,10 +12,10 @@ import pytest
 from conftest import SHARED, run_cli
 from support.tflite_factory import Builder, _bias, _weights
 
-from studio.boards import get_board
+from studio.boards import get_board, load_boards
 from studio.cortexm import available, size_of
 from studio.estimate.cost_model import CPI, costs_for
-from studio.estimate.estimate import EstimateParams, run, verdict
+from studio.estimate.estimate import EstimateError, EstimateParams, can_estimate, run, verdict
 from studio.jobs import Progress
 
 pytestmark = pytest.mark.skipif(available() is not None, reason=f"{available()} (installer/setup.sh installs it)")
@@ -154,3 +154,21 @@ def test_cli_estimate_model_and_project(gesture_project, tmp_path):
     assert bad.returncode == 1 and "cannot read" in bad.stderr
     bad = run_cli("estimate", "--model", str(kws), "--board", "no-such-board")
     assert bad.returncode == 1 and "no-such-board" in bad.stderr
+
+
+def test_boards_without_a_latency_model_are_refused_naming_those_with_one(tmp_path):
+    """The host computer has no latency model: the CLI refuses it before estimating any board, in one line
+    that lists the boards it can estimate; the job refuses it the same way."""
+    kws = SHARED / "reference_models" / "kws_ref_model.tflite"
+    bad = run_cli("estimate", "--model", str(kws), "--board", "nano33ble", "--board", "host-native")
+    assert bad.returncode == 1 and bad.stdout == ""
+    line = bad.stderr.strip()
+    assert "\n" not in line and line.startswith("tinyml-studio: error: host-native: no latency model for core 'host'; "
+                                               "boards that can be estimated: nano33ble, "), line
+    listed = line.split("estimated: ")[1].split(", ")
+    estimable = [b.id for b in load_boards() if b.core != "host"]
+    assert listed == estimable and "host-native" not in listed and "virtual-cortex-m4" in listed
+    assert [b.id for b in load_boards() if can_estimate(b)] == estimable
+    with pytest.raises(EstimateError) as caught:
+        _estimate(get_board("host-native"), model=kws.read_bytes(), work=tmp_path)
+    assert str(caught.value) == line.removeprefix("tinyml-studio: error: ")

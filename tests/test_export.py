@@ -362,6 +362,57 @@ def test_emulated_board_classifies_a_streamed_sample(gesture_run, pio_core, tmp_
     compare(results(text)[:len(windows)], expected, step, run.config["classes"])
 
 
+def test_the_firmware_says_where_its_frames_come_from(gesture_run, tmp_path):
+    """The app streams frames to the emulated board only: serial-input firmware for a real board is fed by a
+    program of the user's, and the emulated board by the Deploy page or, under pio's exec target, the terminal."""
+    run = gesture_run.run
+    nucleo = export_project(run, "nucleo_l476rg", tmp_path / "nucleo")
+    sensor = (nucleo.path / "src/sensor.h").read_text()
+    assert ("by a program on the computer at the other end of the port (TinyML Studio streams\n * frames only to "
+            "its emulated board, not to a real one)") in sensor
+    virtual = export_project(run, "virtual-cortex-m4", tmp_path / "virtual")
+    main = (virtual.path / "src/virtual/main.c").read_text()
+    assert ("TinyML Studio's Deploy page streams them (a recorded sample, or a gesture of its\n * virtual sensor) "
+            'over a pseudo-terminal; under "pio run -e virtual-cortex-m4 -t exec" UART0 is the terminal.') in main
+    for text in (sensor, main):
+        assert "any program" not in text and "virtual sensor stream" not in text
+
+
+@needs_qemu
+def test_the_emulated_board_reads_the_terminal_under_pio_exec(gesture_run, pio_core, tmp_path):
+    """What src/virtual/main.c says: ``pio run -e virtual-cortex-m4 -t exec`` puts UART0 on the terminal, so frames
+    written to its standard input are classified and the result lines come out on its standard output."""
+    import os
+    import signal
+
+    from studio.deploy.platformio import pio_environment
+
+    run = gesture_run.run
+    result = export_project(run, "virtual-cortex-m4", tmp_path / "virtual")
+    build(result.path, "virtual-cortex-m4", pio_core)
+    window = recorded_windows(run, limit=1)[0][0]
+    frames = "".join(",".join(f"{v:.6f}" for v in frame) + "\n" for frame in window)
+    proc = subprocess.Popen([PIO, "run", "-e", "virtual-cortex-m4", "-t", "exec"], cwd=result.path, text=True,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            env=pio_environment(pio_core), start_new_session=True)
+    lines: list[str] = []
+    try:
+        proc.stdin.write(frames)  # the pipe keeps them until QEMU reads the terminal
+        proc.stdin.flush()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not any(line.startswith("#result") for line in lines):
+            line = proc.stdout.readline()
+            if not line:
+                break
+            lines.append(line.strip())
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)  # QEMU runs the firmware until killed
+        proc.wait(10)
+    got = results("\n".join(lines))
+    expected, step = python_scores(run, window[None])
+    compare(got, expected, step, run.config["classes"])
+
+
 # ------------------------------------------------------------------------------------------ capture
 
 

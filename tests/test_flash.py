@@ -13,7 +13,7 @@ import pytest
 
 from studio.cortexm import available, build_elf, uart_driver
 from studio.deploy import pio_kit
-from studio.deploy.flash import FlashError, check_port, flash_emulated, upload
+from studio.deploy.flash import FlashError, bootloader_hint, check_port, flash_emulated, upload
 from studio.devices.serial_source import open_port, read_chunk
 
 PIO = shutil.which("pio") or str(__import__("pathlib").Path(sys.executable).with_name("pio"))
@@ -74,9 +74,23 @@ def test_upload_runs_the_flasher_on_the_chosen_port_after_releasing_it(kit, pty_
 
 def test_a_board_that_does_not_answer_gets_the_bootloader_hint(kit, pty_port, tmp_path):
     project = _project(tmp_path / "silent", "echo No device found on $UPLOAD_PORT && false")
-    with pytest.raises(FlashError, match="did not answer: put it in its bootloader") as e:
+    with pytest.raises(FlashError) as e:
         upload(project, "native", pty_port, kit.core_dir, pio=PIO)
-    assert str(e.value).startswith(pty_port) and "No device found" in e.value.log
+    assert str(e.value) == (f"{pty_port}: the board did not answer: put it in its bootloader (on most boards a "
+                            "double press of reset) and flash again")
+    assert "No device found" in e.value.log
+
+
+def test_the_bootloader_hint_follows_the_board_family(tmp_path):
+    """ESP32 boards enter their bootloader with the BOOT button, not a double press of reset."""
+    from studio.deploy.export import export_project
+
+    for board, hint in (("seeed_xiao_esp32s3", "on ESP32 boards hold BOOT, press and release EN or RST, then "
+                                               "release BOOT"),
+                        ("nano33ble", "on most boards a double press of reset")):
+        result = export_project(None, board, tmp_path / board, "capture")
+        assert bootloader_hint(result.path, board) == hint, board
+    assert bootloader_hint(tmp_path / "nowhere", "esp32dev") == "on most boards a double press of reset"
 
 
 FIRMWARE = r"""

@@ -16,7 +16,7 @@ from support.expected import python_scores
 from studio.cortexm import available
 from studio.cortexm.serial_board import _live
 from studio.deploy import emulated, pio_kit
-from studio.deploy.platformio import PioNotFound, find_pio
+from studio.deploy.platformio import PioNotFound, find_pio, pio_environment
 from studio.project import Project
 from studio.ui.live_results import NO_PORT
 from studio.ui.pages.deploy import DeployPage
@@ -35,6 +35,8 @@ def tools_missing() -> str | None:
 
 
 needs_tools = pytest.mark.skipif(tools_missing() is not None, reason=str(tools_missing()))
+needs_pio = pytest.mark.skipif(tools_missing() is not None and "PlatformIO" in str(tools_missing()),
+                               reason=str(tools_missing()))
 
 
 @pytest.fixture
@@ -262,3 +264,103 @@ def test_monitor_shows_a_boards_result_lines(qtbot, page, tmp_path):
     finally:
         os.close(master)
         os.close(slave)
+
+
+@needs_pio
+def test_this_computer_has_no_port_flash_or_monitor_and_says_how_to_run_it(qtbot, page, gesture_run, tmp_path):
+    """host-native is a program for this computer: Port, Flash and Monitor give way to a note on running it, and
+    what the note says works: the built program classifies frames from standard input."""
+    import subprocess
+
+    view, panel = page.deploy, page.deploy.panel
+    view.board_combo.setCurrentIndex(view.board_combo.findData("host-native"))
+    assert view.host_board() and not view.emulated_board()
+    assert not any(panel.rows[name].isVisible() for name in ("Port", "Flash", "Monitor", "Stream"))
+    assert panel.rows["Run"].isVisible() and not panel.flash_button.isEnabled()
+    assert view.estimate_label.text() == "none: there is no latency model for this board"
+    panel.flash()  # however it is reached, nothing is flashed
+    assert view.job is None and view.message.text() == panel.host_note.text()
+    view.target_combo.setCurrentIndex(view.target_combo.findData("library"))  # nothing to run: a zip of C
+    assert not any(row.isVisible() for row in panel.rows.values())
+    view.target_combo.setCurrentIndex(view.target_combo.findData("firmware"))
+
+    export_to(qtbot, page, tmp_path / "host")
+    assert [view.env_combo.itemText(i) for i in range(view.env_combo.count())] == ["native"]
+    program = tmp_path / "host" / ".pio" / "build" / "native" / "program"
+    assert panel.host_note.text() == (
+        "This computer is not flashed and has no serial port: build the native environment, then run the program "
+        f"in a terminal, {program} [FILE] (frames one a line, from FILE or standard input), or pio run -e native "
+        "-t exec in the export folder.")
+    view.build_button.click()
+    wait_idle(qtbot, page)
+    assert view.built is not None and view.built.ok, view.message.text()
+    f = gesture_run.run.config["framing"]
+    frames = "".join(f"{0.01 * i:.2f},0.5,9.81\n" for i in range(f["window_frames"]))
+    ran = subprocess.run([str(program)], input=frames, capture_output=True, text=True, timeout=60)
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.startswith("#impulse") and ran.stdout.count("#result") == 1
+    env = pio_environment(os.environ["TINYML_STUDIO_PIO_CORE"])  # pio with the app's core, as the Build used
+    ran = subprocess.run([find_pio(), "run", "-e", "native", "-t", "exec"], cwd=tmp_path / "host", input=frames,
+                         capture_output=True, text=True, timeout=120, env=env)
+    assert ran.returncode == 0 and ran.stdout.count("#result") == 1, ran.stdout + ran.stderr
+
+    view.board_combo.setCurrentIndex(view.board_combo.findData("nano33ble"))  # a real board: the controls are back
+    assert all(panel.rows[name].isVisible() for name in ("Port", "Flash", "Monitor"))
+    assert not panel.rows["Run"].isVisible()
+    assert panel.flash_button.isEnabled() and panel.monitor_button.isEnabled()
+
+
+def test_exporting_over_an_earlier_export_or_other_files_asks_first(qtbot, page, tmp_path, monkeypatch):
+    """The page replaces what is in the export folder only when the user agrees: an earlier export, a folder of
+    other files (refused before, as the page had no overwrite), or the library's zip."""
+    from PySide6.QtWidgets import QMessageBox
+
+    yes, no = QMessageBox.StandardButton.Yes, QMessageBox.StandardButton.No
+    asked: list[str] = []
+    answer = [no]
+
+    def question(parent, title, text, buttons, default):
+        assert default == no  # replacing is never the default
+        asked.append(text)
+        return answer[0]
+
+    monkeypatch.setattr(QMessageBox, "question", question)
+    view = page.deploy
+
+    def export_again(expect_asked: str) -> None:
+        before = len(asked)
+        view.export_button.click()
+        assert asked[before:] == [expect_asked]
+        wait_idle(qtbot, page, 120_000)
+
+    folder = tmp_path / "fw"
+    export_to(qtbot, page, folder)  # a new folder: nothing to ask
+    assert asked == []
+    (folder / "src" / "mine.c").write_text("my change")
+    export_again(f"Replace the earlier export in {folder}? Changes made to its files are lost, and it is built again.")
+    assert view.message.text() == f"Not exported: {folder} is left as it was." and (folder / "src" / "mine.c").exists()
+    answer[0] = yes
+    export_again(f"Replace the earlier export in {folder}? Changes made to its files are lost, and it is built again.")
+    assert view.message.text().startswith(f"Exported to {folder}") and not (folder / "src" / "mine.c").exists()
+
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "notes.txt").write_text("keep me")
+    view.folder.clear()
+    qtbot.keyClicks(view.folder, str(other))
+    answer[0] = no
+    export_again(f"{other} is not empty and holds no earlier export. Delete everything in it and export there?")
+    assert (other / "notes.txt").read_text() == "keep me" and view.message.text().startswith("Not exported")
+    answer[0] = yes
+    export_again(f"{other} is not empty and holds no earlier export. Delete everything in it and export there?")
+    assert view.message.text().startswith(f"Exported to {other}"), view.message.text()
+    assert not (other / "notes.txt").exists() and (other / "platformio.ini").is_file()
+
+    view.target_combo.setCurrentIndex(view.target_combo.findData("library"))
+    library = tmp_path / "impulse"  # .zip added
+    export_to(qtbot, page, library)
+    zipped = tmp_path / "impulse.zip"
+    assert zipped.is_file() and len(asked) == 4
+    zipped.write_bytes(b"not the export")
+    export_again(f"Replace {zipped}?")
+    assert view.message.text().startswith(f"Exported to {zipped}") and zipped.read_bytes().startswith(b"PK")

@@ -4,11 +4,14 @@ arena, the virtual board's counted instructions, and the messages when there is 
 
 from __future__ import annotations
 
+import os
+
 from PySide6.QtCore import QSettings, Qt
 
 from studio.boards import load_boards
 from studio.learn import runs
 from studio.project import Project
+from studio.ui import theme
 from studio.ui.estimate_cards import MemoryBar
 from studio.ui.estimates_view import HINT, MAX_BOARDS, NO_PROJECT, NO_RUN, EstimatesView, board_matches
 from studio.ui.main_window import MainWindow
@@ -36,7 +39,8 @@ def wait_idle(qtbot, view: EstimatesView, timeout: int = 180_000) -> None:
     qtbot.waitUntil(lambda: view.job is None and not view.queue, timeout=timeout)
 
 
-def test_estimates_on_two_boards_and_the_virtual_board(qtbot, gesture_project, gesture_run):
+def test_estimates_on_two_boards_and_the_virtual_board(qtbot, gesture_project, gesture_run, tmp_path,
+                                                       monkeypatch):
     project = Project.open(gesture_project)
     try:
         view = make_view(qtbot)
@@ -107,16 +111,35 @@ def test_estimates_on_two_boards_and_the_virtual_board(qtbot, gesture_project, g
         assert view.virtual_table.item(0, 3).text() == f"{expected:+.1f}%"
         assert view.cards["nano33ble"].estimate is estimates["nano33ble"]  # the boards' results stay
 
-        # a board without a latency model: the job fails, and the view says why in one line
-        pick(qtbot, view, "this computer", "host-native")
-        assert not view.add_board("pico") and f"At most {MAX_BOARDS}" in view.message.text()
+        # the host computer has no latency model: it is not offered, and asking for it says which boards are
+        view.filter.clear()
+        qtbot.keyClicks(view.filter, "this computer")
+        assert view.visible_boards() == []
+        view.filter.clear()
+        assert "host-native" not in view.visible_boards() and len(view.visible_boards()) == len(load_boards()) - 1
+        assert "Not listed, as there is no latency model for it: This computer (native)" in view.board_list.toolTip()
+        assert not view.add_board("host-native") and view.chosen == ["nano33ble", "esp32dev"]
+        assert view.message.text().startswith("host-native: no latency model for core 'host'; boards that can be "
+                                              "estimated: nano33ble, ")
+        assert view.message.property(theme.TONE) == "error"
+
+        # estimates that fail (here: no GNU Arm compiler on PATH): each card and the view say why, a line a board
+        pick(qtbot, view, "pico", "pico")
+        assert not view.add_board("nicla_sense_me") and f"At most {MAX_BOARDS}" in view.message.text()
         view.tflm_check.setChecked(False)
+        path = os.environ["PATH"]
+        monkeypatch.setenv("PATH", str(tmp_path))
         view.estimate_button.click()
         wait_idle(qtbot, view)
-        host = view.cards["host-native"]
-        assert "no latency model" in host.status.text().replace("\n", " ") and not host.flash_bar.isVisible()
-        assert view.message.text().startswith("host-native:") and "\n" not in view.message.text()
-        assert set(view.estimates()) == {"nano33ble", "esp32dev"}
+        monkeypatch.setenv("PATH", path)
+        missing = "arm-none-eabi-gcc is not installed (Debian packages: gcc-arm-none-eabi libnewlib-arm-none-eabi)"
+        lines = view.message.text().split("\n")
+        assert [line.split(":")[0] for line in lines] == ["nano33ble", "esp32dev", "pico"], lines
+        assert all(line.endswith(missing) for line in lines), lines
+        pico = view.cards["pico"]
+        assert "".join(pico.status.text().split()).endswith("".join(missing.split()))  # the card wraps it
+        assert not pico.flash_bar.isVisible()
+        assert not view.estimates()
 
         # cancelling stops the queue
         view.estimate_button.click()

@@ -21,7 +21,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--build", action="store_true", help="build with PlatformIO (offline kit)")
     p.add_argument("--upload", action="store_true", help="also flash it (needs --port)")
     p.add_argument("--port", help="serial port of the board for --upload (ports are never guessed)")
-    p.add_argument("--overwrite", action="store_true", help="replace an earlier export in --out")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace a non-empty --out that holds no earlier export, or an existing zip (an earlier "
+                        "export is replaced anyway)")
     p.add_argument("--json", action="store_true", help="report files, environments and sizes as JSON")
     p.set_defaults(func=cmd_deploy)
 

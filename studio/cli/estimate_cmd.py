@@ -44,14 +44,16 @@ def cmd_estimate(args: argparse.Namespace) -> int:
 
     if (args.dir is None) == (args.model is None):
         raise CommandError("give a project folder or --model FILE.tflite (one of them)")
-    results = []
-    for board_id in args.board:
+    boards = []
+    for board_id in args.board:  # every board checked before any is estimated
         try:
             board = get_board(board_id)
         except BoardError as e:
             raise CommandError(str(e)) from None
-        result = run_job(estimate.run, _params(args, board), not args.json)
-        results.append(result)
+        if not estimate.can_estimate(board):
+            raise CommandError(estimate.not_estimable(board))
+        boards.append(board)
+    results = [run_job(estimate.run, _params(args, board), not args.json) for board in boards]
     if args.json:
         out = []
         for r in results:

@@ -46,10 +46,16 @@ def baremetal_dir() -> Path:
     return resources_dir() / "baremetal"
 
 
+def install_hint(name: str) -> str:
+    """``Debian package: P`` or ``Debian packages: P Q`` for a tool."""
+    packages = _PACKAGES.get(name, name)
+    return f"Debian package{'s' if ' ' in packages else ''}: {packages}"
+
+
 def find_tool(name: str) -> str:
     path = shutil.which(name)
     if path is None:
-        raise ToolMissingError(f"{name} is not installed (Debian package: {_PACKAGES.get(name, name)})")
+        raise ToolMissingError(f"{name} is not installed ({install_hint(name)})")
     return path
 
 

@@ -196,6 +196,12 @@ def _board(board: Board | str) -> Board:
         raise ExportError(str(e)) from None
 
 
+def destination(out_dir: str | Path, target: str) -> Path:
+    """Where ``export_project`` writes: ``out_dir`` resolved, ``.zip`` added for the library when missing."""
+    out = Path(out_dir).expanduser().resolve()
+    return out.with_name(out.name + ".zip") if target == "library" and out.suffix.lower() != ".zip" else out
+
+
 def export_project(run: Any, board: Board | str, out_dir: str | Path, target: str = "firmware", *,
                    project_name: str | None = None, overwrite: bool = False,
                    test_window: np.ndarray | None = None) -> ExportResult:
@@ -211,9 +217,7 @@ def export_project(run: Any, board: Board | str, out_dir: str | Path, target: st
         raise ExportError(f"the {target} export needs a trained run")
     board = _board(board)
     name = project_name if project_name is not None else _project_name(run) if run is not None else "capture"
-    out = Path(out_dir).expanduser().resolve()
-    if target == "library" and out.suffix.lower() != ".zip":
-        out = out.with_name(out.name + ".zip")
+    out = destination(out_dir, target)
     check_destination(out, target == "library", overwrite)
     library = target == "library"
     token = secrets.token_hex(4)

@@ -24,6 +24,17 @@ def is_export(path: Path) -> bool:
     return (path / MARKER).is_file()
 
 
+def replaces(out: Path, library: bool) -> str | None:
+    """What an export to ``out`` would replace, for asking first: ``"export"`` (a folder of an earlier export),
+    ``"zip"`` (an existing file, for the library), ``"files"`` (a non-empty folder that holds no export); None when
+    there is nothing to replace, or ``check_destination`` refuses ``out`` whatever the answer."""
+    if library:
+        return "zip" if out.is_file() else None
+    if not out.is_dir() or not any(out.iterdir()):
+        return None
+    return "export" if is_export(out) else "files"
+
+
 def check_destination(out: Path, library: bool, overwrite: bool) -> None:
     """Raises ``ExportError`` when ``out`` may not be replaced (see the module's docstring)."""
     if library:

@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+from studio.deploy.pio_config import env_platform
 from studio.deploy.platformio import LineCallback, PioBuildError, PioError, PioResult, failure_line, run_pio
 from studio.jobs import ProgressLike
 
@@ -19,6 +20,11 @@ from studio.jobs import ProgressLike
 _NO_BOARD = re.compile(r"No device found|Couldn't find a board|could not find a board|No DFU capable USB device"
                        r"|timed out waiting for|Failed to connect|not in sync|No response from|Device not found"
                        r"|no board answered", re.IGNORECASE)
+
+
+# how to put a board in its bootloader, by the PlatformIO platform of the environment; else most boards' way
+_BOOTLOADERS = {"espressif32": "on ESP32 boards hold BOOT, press and release EN or RST, then release BOOT"}
+_DEFAULT_BOOTLOADER = "on most boards a double press of reset"
 
 
 class FlashError(PioError):
@@ -51,7 +57,7 @@ def upload(project_dir: str | Path, env: str, port: str | None, core_dir: str | 
            release: Callable[[str], None] | None = None, on_line: LineCallback | None = None,
            progress: ProgressLike | None = None, pio: str | None = None) -> PioResult:
     """``pio run -t upload --upload-port PORT``. ``release(port)`` is called first, so that the app can
-    close its own monitor on the port; a board that does not answer gets a bootloader hint."""
+    close its own monitor on the port; a board that does not answer gets a bootloader hint for its family."""
     if release is not None and port:
         release(port)
     check_port(port)
@@ -60,9 +66,15 @@ def upload(project_dir: str | Path, env: str, port: str | None, core_dir: str | 
     if result.ok:
         return result
     if any(_NO_BOARD.search(line) for line in result.lines):
-        raise FlashError(f"{port}: the board did not answer: put it in its bootloader (on most boards a double "
-                         "press of reset) and flash again", result.log, result.command)
+        raise FlashError(f"{port}: the board did not answer: put it in its bootloader "
+                         f"({bootloader_hint(project_dir, env)}) and flash again", result.log, result.command)
     raise PioBuildError(failure_line(result.lines), result.log, result.command)
+
+
+def bootloader_hint(project_dir: str | Path, env: str) -> str:
+    """How to put the board of ``[env:ENV]`` in its bootloader, by its platform (ESP32 boards have a BOOT button)."""
+    platform = env_platform(project_dir, env) or ""
+    return next((hint for name, hint in _BOOTLOADERS.items() if name in platform), _DEFAULT_BOOTLOADER)
 
 
 def flash_emulated(elf: str | Path, core: str = "cortex-m4", link: str | Path | None = None):

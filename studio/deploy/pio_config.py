@@ -7,7 +7,9 @@ in the core dir is a warning: ``pio run`` would go to the registry for it (about
 from __future__ import annotations
 
 import ast
+import configparser
 import json
+import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,7 +55,7 @@ def _platform_warning(env: str, spec: str, installed: set[str]) -> str | None:
     if spec.startswith(("file://", "symlink://")):
         path = Path(spec.split("://", 1)[1])
         return None if (path / "platform.json").is_file() else f"[env:{env}]: no platform.json in {path}"
-    name = spec.split("@", 1)[0].strip().rsplit("/", 1)[-1]
+    name = _platform_name(spec)
     if name in installed:
         return None
     return f"[env:{env}]: platform {name} is not installed; pio would fetch it from the registry"
@@ -91,28 +93,63 @@ def validate_project(project_dir: str | Path, core_dir: str | Path, *, pio: str 
     return config
 
 
-def env_platform(project_dir: str | Path, env: str) -> str | None:
-    """The ``platform`` of ``[env:ENV]`` in the project's platformio.ini (read directly, no pio)."""
-    import configparser
-
+def _ini(project_dir: str | Path) -> configparser.ConfigParser | None:
     ini = configparser.ConfigParser(interpolation=None, strict=False)
     try:
         ini.read(Path(project_dir) / "platformio.ini", encoding="utf-8")
     except (OSError, configparser.Error):
         return None
-    return ini.get(f"env:{env}", "platform", fallback=None)
+    return ini
+
+
+def env_platform(project_dir: str | Path, env: str) -> str | None:
+    """The ``platform`` of ``[env:ENV]`` in the project's platformio.ini (read directly, no pio)."""
+    ini = _ini(project_dir)
+    return None if ini is None else ini.get(f"env:{env}", "platform", fallback=None)
+
+
+def _platform_name(spec: str) -> str:
+    return spec.split("@", 1)[0].strip().rsplit("/", 1)[-1]
+
+
+def _offline_envs(project_dir: str | Path, installed: set[str], but: str) -> str:
+    """``; build [env:a] or [env:b] instead``: the project's other environments whose platform is in the core."""
+    ini = _ini(project_dir)
+    ready = [f"[{s}]" for s in (ini.sections() if ini is not None else []) if s.startswith("env:") and s != f"env:{but}"
+             and (spec := ini.get(s, "platform", fallback="")) and _platform_warning(s[4:], spec, installed) is None]
+    return f"; build {' or '.join(ready)} instead" if ready else ""
+
+
+def _own_platform_problem(env: str, name: str, core_dir: str | Path, others: str) -> str | None:
+    """Why one of the app's own platforms (not in any registry) is missing from the core, or None for another one."""
+    from studio.deploy import pio_kit
+
+    if name not in pio_kit.PLATFORM_FOLDERS:
+        return None
+    if name == pio_kit.CORTEXM_PLATFORM and shutil.which(pio_kit.ARM_GCC) is None:
+        from studio.cortexm.toolchain import install_hint
+
+        gcc = pio_kit.ARM_GCC
+        return f"[env:{env}] cannot be built: {gcc} is not installed ({install_hint(gcc)}){others}"
+    return (f"[env:{env}] cannot be built: the app's offline platform {name} is not installed in {core_dir} (it comes "
+            f"with the offline kit: build from the app or with tinyml-studio deploy --build){others}")
 
 
 def check_buildable(project_dir: str | Path, env: str, core_dir: str | Path) -> None:
-    """Before ``pio run``: an environment whose platform is not in the core would be fetched from the
-    registry; when the registry is unreachable, say so at once instead of after pio's 60 s of retries."""
+    """Before ``pio run``: an environment whose platform is not in the core. The app's own platforms are in no
+    registry: say what is missing (the GNU Arm compiler, or the offline kit). Another platform would be fetched
+    from the registry; when that is unreachable, say so at once instead of after pio's 60 s of retries."""
     from studio.deploy.platformio import registry_reachable
 
     spec = env_platform(project_dir, env)
-    if not spec or _platform_warning(env, spec, installed_platforms(core_dir)) is None:
+    installed = installed_platforms(core_dir)
+    if not spec or _platform_warning(env, spec, installed) is None:
         return
+    name = _platform_name(spec)
+    others = _offline_envs(project_dir, installed, env)
+    own = _own_platform_problem(env, name, core_dir, others)
+    if own is not None:
+        raise PioConfigError(own)
     if not registry_reachable():
-        name = spec.split("@", 1)[0].rsplit("/", 1)[-1]
         raise PioConfigError(f"[env:{env}] needs the {name} platform from the PlatformIO registry, which is "
-                             "unreachable (offline): build the native or generic Cortex-M environment, or install "
-                             f"{name} on a connected machine first")
+                             f"unreachable (offline): install {name} on a connected machine first{others}")

@@ -12,9 +12,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from studio.boards import Board
+from studio.boards import Board, BoardError, load_boards
 from studio.errors import StudioError
-from studio.estimate.cost_model import CostModelError, costs_for
+from studio.estimate.cost_model import CORE_BASIS, CostModelError, costs_for
 from studio.jobs import ProgressLike
 
 TIGHT = 0.8  # share of a memory above which the verdict is "tight"
@@ -85,6 +85,21 @@ def verdict(used: int, limit: int | None) -> str:
     return "tight" if used > TIGHT * limit else "fits"
 
 
+def can_estimate(board: Board) -> bool:
+    """Whether the latency model covers the board's core (it has none for the host computer's)."""
+    return board.core in CORE_BASIS
+
+
+def not_estimable(board: Board) -> str:
+    """The one line saying that ``board`` cannot be estimated, and which boards can."""
+    try:
+        ids = [b.id for b in load_boards() if can_estimate(b)]
+    except BoardError:
+        ids = []
+    which = f"; boards that can be estimated: {', '.join(ids)}" if ids else ""
+    return f"{board.id}: no latency model for core {board.core!r}{which}"
+
+
 def board_summary(board: Board) -> dict[str, Any]:
     keys = ("id", "name", "mcu", "core", "clock_mhz", "flash_kb", "ram_kb", "supply_voltage_v", "active_current_ma",
             "sleep_current_ua", "virtual")
@@ -113,6 +128,8 @@ def _estimate(params: EstimateParams, work: Path, progress: ProgressLike) -> Est
     from studio.estimate.image import probe
 
     board = params.board
+    if not can_estimate(board):
+        raise EstimateError(not_estimable(board))
     try:
         costs = costs_for(board.core)
     except CostModelError as e:

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
@@ -32,9 +33,11 @@ from PySide6.QtWidgets import (
 from studio.boards import Board, BoardError, load_boards
 from studio.deploy import default_core_dir, pio_kit
 from studio.deploy.build import build_project
-from studio.deploy.export import MARKER, ExportResult, export_project
+from studio.deploy.export import MARKER, ExportResult, destination, export_project
+from studio.deploy.export_place import replaces
 from studio.deploy.platformio import PioResult
 from studio.errors import StudioError
+from studio.estimate.estimate import can_estimate
 from studio.jobs import ProgressLike
 from studio.learn import runs
 from studio.project import Project
@@ -56,11 +59,21 @@ class ExportParams:
     board: str
     out: Path
     target: str
+    overwrite: bool = False  # the user agreed to replace what is there
 
 
 def export_job(p: ExportParams, progress: ProgressLike) -> ExportResult:
     progress.update(0.0, f"exporting for {p.board}")
-    return export_project(p.run, p.board, p.out, p.target)
+    return export_project(p.run, p.board, p.out, p.target, overwrite=p.overwrite)
+
+
+def replace_question(out: Path, what: str) -> str:
+    """What the user is asked before an export replaces ``out`` (``what`` from ``export_place.replaces``)."""
+    return {"export": f"Replace the earlier export in {out}? Changes made to its files are lost, and it is built "
+                      "again.",
+            "zip": f"Replace {out}?",
+            "files": f"{out} is not empty and holds no earlier export. Delete everything in it and export there?",
+            }[what]
 
 
 @dataclass
@@ -196,6 +209,11 @@ class DeployView(QWidget):
         b = self.boards.get(self.board())
         return b is not None and b.virtual and b.platformio.get("platform") == pio_kit.CORTEXM_PLATFORM
 
+    def host_board(self) -> bool:
+        """This computer: built with the app's native platform, run in a terminal, never flashed."""
+        b = self.boards.get(self.board())
+        return b is not None and b.platformio.get("platform") == pio_kit.NATIVE_PLATFORM
+
     def run_config(self) -> dict | None:
         run = self._run(quiet=True)
         return run.config if run is not None else None
@@ -245,8 +263,9 @@ class DeployView(QWidget):
 
     def choose_folder(self) -> None:
         start = self.folder.text() or (str(self.project.path) if self.project else "")
-        if self.target() == "library":
-            path = QFileDialog.getSaveFileName(self, "C library zip", start, "Zip (*.zip)")[0]
+        if self.target() == "library":  # replacing a zip is asked on Export, not twice
+            path = QFileDialog.getSaveFileName(self, "C library zip", start, "Zip (*.zip)",
+                                               options=QFileDialog.Option.DontConfirmOverwrite)[0]
         else:
             path = QFileDialog.getExistingDirectory(self, "Export folder", start)
         if path:
@@ -273,8 +292,10 @@ class DeployView(QWidget):
         """PlatformIO's sizes of the last build beside the estimate of the board, when there is one."""
         e = self.estimates.estimates().get(self.board())
         estimate = f"flash {e.flash['total']:,} B, RAM {e.ram['total']:,} B" if e is not None else ""
-        self.estimate_label.setText(estimate or "none for this board yet (add it to the comparison above and press "
-                                    "Estimate)")
+        board = self.boards.get(self.board())
+        none = ("none for this board yet (add it to the comparison above and press Estimate)"
+                if board is None or can_estimate(board) else "none: there is no latency model for this board")
+        self.estimate_label.setText(estimate or none)
         built = self.built
         if built is None or (built.flash is None and built.ram is None):
             self.sizes.setText("Build to see PlatformIO's sizes." if built is None else "PlatformIO printed no sizes.")
@@ -333,7 +354,16 @@ class DeployView(QWidget):
         if not self.folder.text().strip():
             self.say("Choose the export folder first.", error=True)
             return
-        params = ExportParams(run, self.board(), self.export_folder(), self.target())
+        out = destination(self.export_folder(), self.target())
+        what = replaces(out, self.target() == "library")
+        if what is not None:
+            answer = QMessageBox.question(self, "Replace?", replace_question(out, what),
+                                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                                          QMessageBox.StandardButton.No)
+            if answer != QMessageBox.StandardButton.Yes:
+                self.say(f"Not exported: {out} is left as it was.")
+                return
+        params = ExportParams(run, self.board(), self.export_folder(), self.target(), overwrite=what is not None)
         self.start_job(f"Export for {self.board()}", export_job, params, self._exported)
 
     def _exported(self, result: ExportResult) -> None:

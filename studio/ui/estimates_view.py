@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.boards import Board, BoardError, get_board, load_boards
-from studio.estimate.estimate import Estimate, EstimateParams
+from studio.estimate.estimate import Estimate, EstimateParams, can_estimate, not_estimable
 from studio.estimate.estimate import run as estimate_job
 from studio.learn import runs
 from studio.project import Project, ProjectError
@@ -94,10 +94,13 @@ class EstimatesView(QWidget):
         self.errors: list[str] = []
         self._run_obj: Any = None
         try:
-            self.boards = load_boards()
+            catalogue = load_boards()
             problem = ""
         except BoardError as e:
-            self.boards, problem = [], str(e)
+            catalogue, problem = [], str(e)
+        # boards without a latency model (the host computer) cannot be estimated: they are not offered
+        self.boards = [b for b in catalogue if can_estimate(b)]
+        self.unlisted = [b for b in catalogue if not can_estimate(b)]
         self._build()
         self.say(problem or NO_PROJECT, error=bool(problem))
         self._enable()
@@ -117,7 +120,9 @@ class EstimatesView(QWidget):
             item.setData(Qt.ItemDataRole.UserRole, b.id)
             item.setToolTip(board_line(b))
             self.board_list.addItem(item)
-        self.board_list.setToolTip("The board catalogue: double-click a board to compare it")
+        unlisted = ", ".join(b.name for b in self.unlisted)
+        self.board_list.setToolTip("The board catalogue: double-click a board to compare it" + (
+            f". Not listed, as there is no latency model for it: {unlisted}" if unlisted else ""))
         self.board_list.itemDoubleClicked.connect(lambda item: self.add_board(item.data(Qt.ItemDataRole.UserRole)))
         self.add_button = _button("Add board", self._add_selected, "Add the selected board (or double-click it)")
         self.chosen_list = QListWidget()
@@ -248,10 +253,14 @@ class EstimatesView(QWidget):
     def add_board(self, board_id: str) -> bool:
         if board_id in self.chosen:
             return False
+        board = next((b for b in self.boards if b.id == board_id), None)
+        if board is None:
+            refused = next((b for b in self.unlisted if b.id == board_id), None)
+            self.say(not_estimable(refused) if refused else f"{board_id}: no such board in the catalogue", error=True)
+            return False
         if len(self.chosen) >= MAX_BOARDS:
             self.say(f"At most {MAX_BOARDS} boards side by side: remove one first.", error=True)
             return False
-        board = next(b for b in self.boards if b.id == board_id)
         self.chosen.append(board_id)
         item = QListWidgetItem(f"{board.name} ({board.id})")
         item.setData(Qt.ItemDataRole.UserRole, board_id)

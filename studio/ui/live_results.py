@@ -44,6 +44,9 @@ REDRAW_MS = 50
 BAUDS = ("115200", "9600", "57600", "230400", "460800", "921600")
 RELEASE_WAIT = 3.0  # seconds an upload waits for the app's own monitor to let go of the port
 NO_PORT = "no port chosen: pick the board's serial port (ports are never guessed)"
+ON_HOST = ("This computer is not flashed and has no serial port: build the native environment, then run the "
+           "program in a terminal, {program} [FILE] (frames one a line, from FILE or standard input), or "
+           "pio run -e native -t exec in the export folder.")
 
 
 def _plain(text: str = "") -> QLabel:
@@ -230,6 +233,8 @@ class Host(Protocol):
 
     def emulated_board(self) -> bool: ...
 
+    def host_board(self) -> bool: ...
+
     def export_folder(self) -> Path: ...
 
     def env(self) -> str: ...
@@ -290,9 +295,12 @@ class FlashPanel(QWidget):
         self.monitor_button.setToolTip("Read the board's result lines on the port")
         self.monitor_button.clicked.connect(lambda _c=False: self.toggle_monitor())
         self.live = LiveResults()
+        self.host_note = _plain("")
+        self.host_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.form = QFormLayout()
         self.rows = {"Port": _row(self.port_combo, self.ports_button), "Stream": _row(self.stream),
-                     "Flash": _row(self.flash_button), "Monitor": _row(self.baud_combo, self.monitor_button)}
+                     "Flash": _row(self.flash_button), "Monitor": _row(self.baud_combo, self.monitor_button),
+                     "Run": _row(self.host_note)}
         for name, row in self.rows.items():
             self.form.addRow(name, row)
         layout = QVBoxLayout(self)
@@ -305,14 +313,21 @@ class FlashPanel(QWidget):
 
     def update_state(self, idle: bool, library: bool) -> None:
         """Rows and buttons for the host's board and target; ``idle``: no export, build or flash running."""
-        virtual = self.host.emulated_board()
-        for name, shown in (("Port", not virtual), ("Monitor", not virtual), ("Stream", virtual)):
+        virtual, on_host = self.host.emulated_board(), self.host.host_board()
+        if on_host:
+            self.host_note.setText(self.on_host())
+        for name, shown in (("Port", not virtual and not on_host), ("Monitor", not virtual and not on_host),
+                            ("Stream", virtual), ("Flash", not on_host), ("Run", on_host and not library)):
             self.form.setRowVisible(self.rows[name], shown)
         self.flash_button.setText("Run on the emulated board" if virtual else "Flash")
         self.flash_button.setToolTip("Start the firmware under QEMU and stream the sensor data to it" if virtual else
                                      "Upload the built environment to the chosen port")
-        self.flash_button.setEnabled(idle and self.host.project is not None and not library)
-        self.monitor_button.setEnabled(self.host.project is not None)
+        self.flash_button.setEnabled(idle and self.host.project is not None and not library and not on_host)
+        self.monitor_button.setEnabled(self.host.project is not None and not on_host)
+
+    def on_host(self) -> str:
+        """How the program for this computer is run (it is not flashed)."""
+        return ON_HOST.format(program=self.host.export_folder() / ".pio" / "build" / "native" / "program")
 
     def refresh_ports(self) -> None:
         keep = self.port()
@@ -333,6 +348,9 @@ class FlashPanel(QWidget):
     def flash(self) -> None:
         host = self.host
         if host.project is None:
+            return
+        if host.host_board():
+            host.say(self.on_host())
             return
         if host.emulated_board():
             self._run_emulated()
