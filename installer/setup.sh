@@ -28,7 +28,7 @@ DEB_PACKAGES=(
   # test speech
   espeak-ng sox
   # host and Cortex-M compilers, and the emulated Cortex-M boards
-  gcc g++ gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
+  gcc g++ make gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
 )
 
 missing=()
