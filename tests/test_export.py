@@ -151,7 +151,7 @@ def test_motion_export_for_nano33ble(exports):
     assert "arduino-libraries/Arduino_LSM9DS1@" in ini
     assert "#include <Arduino_LSM9DS1.h>" in (root / "src/sensor.h").read_text()
     assert any("nordicnrf52" in note for note in result.notes)
-    assert not list(root.parent.glob(".tmp-export-*"))  # the staging folder was renamed into place
+    assert not list(root.parent.glob(".tmp-*"))  # the staging folder was renamed into place
 
 
 @pytest.mark.parametrize("board_id", ["nano33ble", "seeed_xiao_esp32s3"])
@@ -663,7 +663,7 @@ def test_destination_rules(gesture_run, tmp_path):
     (tmp_path / "file").write_text("")
     with pytest.raises(ExportError, match="exists and is not a folder"):
         export_project(run, "nano33ble", tmp_path / "file")
-    assert not list(tmp_path.glob(".tmp-export-*"))
+    assert not list(tmp_path.glob(".tmp-*"))
     assert get_board("nano33ble").has_imu
 
 

@@ -11,7 +11,7 @@ import pytest
 from conftest import tone
 
 from studio.formats.sample import AUDIO, SENSOR, SampleHeader, Sensor, audio_sensors
-from studio.fsutil import TMP_PREFIX
+from studio.fsutil import TMP_PREFIX, temp_path_for
 from studio.project import Project, ProjectError
 from studio.project import config as config_mod
 
@@ -182,21 +182,26 @@ def test_project_folder_is_portable(project, tmp_path):
         assert p.integrity_problems() == []
 
 
-def test_recovery_removes_leftovers_and_finds_renamed_files(project):
+def test_recovery_removes_only_its_own_temps_and_finds_renamed_files(project):
     a, b, c = add(project, "idle", 1), add(project, "idle", 2), add(project, "idle", 3)
     data = project.path / "data" / "training"
-    (data / f"{TMP_PREFIX}abc-idle.x.cbor").write_bytes(b"half")
+    temp_path_for(data / "idle.0123456789ab.cbor").write_bytes(b"half")  # an import that never committed
+    (data / f"{TMP_PREFIX}abc-idle.x.cbor").write_bytes(b"not our temp name")
     (data / "orphan.0123456789ab.cbor").write_bytes(b"never indexed")
     (project.path / a.file).rename(project.path / "data" / "testing" / f"other.{a.uid}.cbor")  # interrupted move
     (project.path / b.file).unlink()  # deleted by hand
     project.close()
     p = Project.open(project.path)
     notes = " | ".join(p.recovery_notes)
-    assert "unfinished" in notes and "unindexed" in notes and "rename undone" in notes and "missing" in notes
-    assert [s.id for s in p.samples()] == [a.id, c.id]
+    assert "unfinished temp" in notes and "rename undone" in notes and "missing" in notes
+    assert "orphan.0123456789ab.cbor: not indexed" in notes
+    # the row of the missing file is kept (check --repair drops it); unreadable files stay where they are
+    assert [s.id for s in p.samples()] == [a.id, b.id, c.id]
     assert p.get(a.id).file == a.file and p.get(a.id).category == "training"
-    assert sorted(x.name for x in data.iterdir()) == sorted(project.path.joinpath(x.file).name for x in (a, c))
-    assert p.integrity_problems() == []
+    assert sorted(x.name for x in data.iterdir()) == sorted(
+        [f"{TMP_PREFIX}abc-idle.x.cbor", "orphan.0123456789ab.cbor"] + [project.path.joinpath(x.file).name
+                                                                       for x in (a, c)])
+    assert p.integrity_problems() == [f"sample {b.id}: missing {b.file}"]
     p.close()
 
 

@@ -79,6 +79,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--window-ms", type=float, required=True)
     p.set_defaults(func=cmd_split_sample)
 
+    p = sub.add_parser("check", help="verify the whole project (config, index, every sample file); --repair mends it")
+    p.add_argument("dir")
+    p.add_argument("--repair", action="store_true",
+                   help="rebuild what can be rebuilt and move the rest to the project's quarantine/ folder")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_check)
+
     p = sub.add_parser("duplicates", help="list groups of samples with identical content")
     p.add_argument("dir")
     p.add_argument("--json", action="store_true")
@@ -209,6 +216,30 @@ def cmd_split_sample(args: argparse.Namespace) -> int:
         parts = project.split_sample(args.id, args.window_ms)
     print(f"sample {args.id} split into {len(parts)} samples: {', '.join(str(p.id) for p in parts)}")
     return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from studio.cli.common import run_job
+    from studio.project import repair
+
+    report = run_job(repair.run, repair.CheckParams(Path(args.dir), args.repair), not args.json)
+    if args.json:
+        emit_json(report.to_dict())
+    else:
+        for f in report.findings:
+            print(f"{'found' if args.repair else 'problem'}: {oneline(f.line(), 1000)}")
+        for line in report.actions:
+            print(f"repaired: {oneline(line, 1000)}")
+        for f in report.remaining:
+            print(f"still: {oneline(f.line(), 1000)}")
+        if report.ok:
+            print(f"ok: {report.project}: {report.samples} sample(s), {report.files_checked} file(s) checked"
+                  + (", nothing to repair" if args.repair and not report.findings else ""))
+    if report.ok:
+        return 0
+    left = report.remaining if report.repaired else report.findings
+    hint = "" if report.repaired else f"; run: tinyml-studio check {report.project} --repair"
+    raise CommandError(f"{report.project}: {len(left)} problem(s){' remain' if report.repaired else ''}{hint}")
 
 
 def cmd_duplicates(args: argparse.Namespace) -> int:

@@ -3,7 +3,8 @@ or WAV, in ``training/`` and ``testing/`` folders with a manifest.
 
 Two manifests are written: ``info.labels`` (the file Edge Impulse's uploader reads for labels
 and categories) and ``manifest.json`` (labels, categories, per-file metadata). The export is
-built in a temp folder beside the target and renamed into place, so it is all or nothing.
+built in a temp folder beside the target and renamed into place, so it is all or nothing; the
+folder a killed export left is removed by the next export into the same place.
 Audio samples are always WAV; sensor samples cannot be WAV.
 """
 
@@ -12,15 +13,13 @@ from __future__ import annotations
 import io
 import json
 import os
-import secrets
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from studio.formats import csvfile, edge_impulse, wav
 from studio.formats.sample import AUDIO, SampleHeader
-from studio.fsutil import TMP_PREFIX, atomic_write_text, atomic_writer, fsync_dir
+from studio.fsutil import atomic_write_text, atomic_writer, clean_stale_staging, fsync_dir, staging_folder
 from studio.jobs import Cancelled, ProgressLike
 from studio.project import Project, ProjectError
 from studio.text import file_slug
@@ -60,41 +59,47 @@ def run(params: ExportParams, progress: ProgressLike) -> ExportReport:
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ProjectError(f"{out}: exists and is not an empty folder")
     report = ExportReport(str(out))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = out.with_name(f"{TMP_PREFIX}{secrets.token_hex(4)}-{out.name}")
-    staging.mkdir()
-    try:
-        with Project.open(params.project_dir) as project:
-            samples = project.samples(enabled=None if params.include_disabled else True)
-            entries = []
-            for n, s in enumerate(samples):
-                progress.check()
-                progress.update(n / max(len(samples), 1), f"exporting sample {s.id}")
-                if s.kind != AUDIO and params.format == "wav":
-                    report.refused.append((s.id, "sensor data cannot be written as WAV; use ei-json, ei-cbor or csv"))
-                    continue
-                rel = _write_one(project, s, params.format, staging)
-                entries.append((s, rel))
-                report.written += 1
-            _write_manifests(staging, project, entries, params.format)
-        fsync_dir(staging)
-        if out.exists():
-            out.rmdir()
-        os.replace(staging, out)
-        fsync_dir(out.parent)
-    except Cancelled:
-        report.cancelled = True
-        shutil.rmtree(staging, ignore_errors=True)
-        return report
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+    with Project.open(params.project_dir) as project:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        clean_stale_staging(out.parent)  # a killed export's folder
+        try:
+            with staging_folder(out) as staging:
+                staging.mkdir()
+                _export(project, params, staging, report, progress)
+                fsync_dir(staging)
+                if out.exists():
+                    out.rmdir()
+                os.replace(staging, out)
+                fsync_dir(out.parent)
+        except Cancelled:
+            report.cancelled = True
+            return report
     progress.update(1.0, f"exported {report.written} samples")
     return report
 
 
+def _export(project: Project, params: ExportParams, staging: Path, report: ExportReport,
+            progress: ProgressLike) -> None:
+    samples = project.samples(enabled=None if params.include_disabled else True)
+    entries = []
+    for n, s in enumerate(samples):
+        progress.check()
+        progress.update(n / max(len(samples), 1), f"exporting sample {s.id}")
+        if s.kind != AUDIO and params.format == "wav":
+            report.refused.append((s.id, "sensor data cannot be written as WAV; use ei-json, ei-cbor or csv"))
+            continue
+        try:
+            rel = _write_one(project, s, params.format, staging)
+        except ProjectError as e:  # edited outside the app, or unreadable: never re-signed
+            report.refused.append((s.id, str(e)))
+            continue
+        entries.append((s, rel))
+        report.written += 1
+    _write_manifests(staging, project, entries, params.format)
+
+
 def _write_one(project: Project, s: Any, fmt: str, staging: Path) -> str:
-    values = project.read(s)
+    values = project.read(s, key=project.config.key_bytes)
     ext = "wav" if s.kind == AUDIO else _EXT[fmt]
     rel = f"{s.category}/{file_slug(s.label)}.{s.uid}.{ext}"
     target = staging / rel

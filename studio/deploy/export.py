@@ -11,7 +11,6 @@ docs/firmware-export.md describes the projects.
 from __future__ import annotations
 
 import json
-import secrets
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,10 +25,11 @@ from studio.code_templates import code_environment
 from studio.cortexm.cores import get_core
 from studio.cortexm.serial_board import uart_driver
 from studio.deploy import export_targets as targets
-from studio.deploy.export_place import MARKER, STAGING_PREFIX, check_destination, install, remove, write_zip
+from studio.deploy.export_place import MARKER, check_destination, install, write_zip
 from studio.deploy.export_targets import ExportError
 from studio.deploy.pio_kit import CORTEXM_PLATFORM
 from studio.errors import StudioError
+from studio.fsutil import clean_stale_staging, staging_folder
 from studio.paths import project_templates_dir
 
 TARGETS = ("firmware", "capture", "library")
@@ -220,21 +220,18 @@ def export_project(run: Any, board: Board | str, out_dir: str | Path, target: st
     out = destination(out_dir, target)
     check_destination(out, target == "library", overwrite)
     library = target == "library"
-    token = secrets.token_hex(4)
-    staged = out.with_name(f"{STAGING_PREFIX}{token}-{out.stem if library else out.name}")
-    zipped = out.with_name(f"{STAGING_PREFIX}{token}-{out.name}")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        staged.mkdir()
-        result = _stage(run, board, staged, target, name, test_window)
-        if library:
-            write_zip(staged, result.files, zipped)
-        install(zipped if library else staged, out)
+        clean_stale_staging(out.parent)  # what a killed export left
+        with staging_folder(out) as staged:
+            staged.mkdir()
+            result = _stage(run, board, staged, target, name, test_window)
+            if library:
+                zipped = staged.with_name(f"{out.stem}.zip.part")
+                write_zip(staged, result.files, zipped)
+            install(zipped if library else staged, out)
     except OSError as e:
         raise ExportError(f"{e.filename or out}: {e.strerror or e}") from None
-    finally:
-        remove(staged)
-        remove(zipped)
     result.path = out
     return result
 

@@ -1,14 +1,13 @@
 """Placing an export: the destination checked first, the staged result renamed into place, leftovers removed.
 
 A folder holding ``MARKER`` is an earlier export and may be replaced; any other non-empty folder (or an
-existing zip) only with ``overwrite``. Staging folders beside the destination start with ``STAGING_PREFIX``.
+existing zip) only with ``overwrite``. The staging folder beside the destination is ``studio.fsutil``'s.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 import shutil
 import zipfile
 from pathlib import Path
@@ -16,7 +15,6 @@ from pathlib import Path
 from studio.deploy.export_targets import ExportError
 
 MARKER = ".tinyml-studio-export.json"
-STAGING_PREFIX = ".tmp-export-"
 
 
 def is_export(path: Path) -> bool:
@@ -51,10 +49,11 @@ def check_destination(out: Path, library: bool, overwrite: bool) -> None:
 
 
 def install(staged: Path, out: Path) -> None:
-    """Rename ``staged`` to ``out``; an existing ``out`` is moved aside first and removed afterwards."""
+    """Rename ``staged`` (inside its staging folder, see ``studio.fsutil.staging_folder``) to ``out``; an
+    existing ``out`` is moved into that staging folder first, which goes away with it, killed or not."""
     old = None
     if out.exists():
-        old = out.with_name(f"{STAGING_PREFIX}old-{secrets.token_hex(4)}-{out.name}")
+        old = staged.parent / f"previous-{out.name}"
         os.replace(out, old)
     try:
         os.replace(staged, out)

@@ -24,6 +24,7 @@ from studio.dsp.windowing import ImpulseConfig, Plan, plan, windows_of
 from studio.fsutil import atomic_writer
 from studio.jobs import Cancelled, ProgressLike
 from studio.project import Project, ProjectError, Sample
+from studio.project.safepath import own_folder
 from studio.project.samplefiles import read_sample_file
 
 CACHE_DIR = "cache/features"
@@ -38,8 +39,7 @@ def load_config(project: Project) -> ImpulseConfig:
 
 
 def save_config(project: Project, cfg: ImpulseConfig) -> None:
-    project.config.settings["impulse"] = cfg.to_dict()
-    project.save_config()
+    project.set_setting("impulse", cfg.to_dict())
 
 
 def configure(project: Project, cfg: ImpulseConfig, samples: list[Sample] | None = None) -> tuple[Plan, Configured]:
@@ -114,11 +114,11 @@ def run(params: FeatureParams, progress: ProgressLike) -> FeatureSet:
         cfg = params.config or load_config(project)
         samples = project.samples(enabled=True)
         p, block = configure(project, cfg, samples)
-        cache = project.path / CACHE_DIR
+        cache = own_folder(project.path, CACHE_DIR)
         chosen = [s for s in samples if s.id in p.windows and params.category in (None, s.category)]
         targets = {s.id: cache / (key := cache_key(s, cfg, p, block))[:2] / f"{key}.npy" for s in chosen}
         todo = [s for s in chosen if not targets[s.id].is_file()]
-        jobs = [(str(project.path / s.file), s.kind, (s.crop_start, s.crop_end), s.frequency_hz, p.framing,
+        jobs = [(str(project.sample_path(s)), s.kind, (s.crop_start, s.crop_end), s.frequency_hz, p.framing,
                  cfg.pad_short, block, targets[s.id], s.id) for s in todo]
         progress.update(0.0, f"{len(todo)} of {len(chosen)} samples to compute")
         _run_jobs(jobs, params.workers, progress)

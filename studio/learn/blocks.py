@@ -82,5 +82,4 @@ def save(project: Project, cfg: LearnConfig) -> None:
     CLASSIFIER.resolve(cfg.classifier)  # refuse bad values before they are stored
     if cfg.anomaly is not None:
         ANOMALY.resolve(cfg.anomaly)
-    project.config.settings["learn"] = cfg.to_dict()
-    project.save_config()
+    project.set_setting("learn", cfg.to_dict())

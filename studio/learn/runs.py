@@ -18,6 +18,7 @@ from typing import Any
 
 from studio.fsutil import TMP_PREFIX, fsync_dir
 from studio.project import Project, ProjectError
+from studio.project.safepath import inside, own_folder
 
 RUNS_DIR = "runs"
 FILES = ("config.json", "metrics.json", "curves.json", "model.keras", "float.tflite", "int8.tflite", "anomaly.json")
@@ -65,7 +66,7 @@ def _read_json(path: Path) -> Any:
 
 
 def _root(project: Project) -> Path:
-    return project.path / RUNS_DIR
+    return own_folder(project.path, RUNS_DIR)
 
 
 def numbers(project: Project) -> list[int]:
@@ -117,7 +118,7 @@ def load(project: Project, number: int | None = None) -> Run:
         number = chosen(project) or have[-1]
     if number not in have:
         raise ProjectError(f"{project.path}: no run {number} (runs: {', '.join(map(str, have))})")
-    path = _root(project) / f"{number:03d}"
+    path = inside(project.path, f"{RUNS_DIR}/{number:03d}", "run folder")
     return Run(number, path, _read_json(path / "config.json"), _read_json(path / "metrics.json"))
 
 
@@ -132,8 +133,7 @@ def chosen(project: Project) -> int | None:
 
 def choose(project: Project, number: int) -> Run:
     run = load(project, number)
-    project.config.settings["deploy_run"] = number
-    project.save_config()
+    project.set_setting("deploy_run", number)
     return run
 
 

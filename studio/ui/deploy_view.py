@@ -41,6 +41,7 @@ from studio.estimate.estimate import can_estimate
 from studio.jobs import ProgressLike
 from studio.learn import runs
 from studio.project import Project
+from studio.project.safepath import own_folder
 from studio.ui import theme
 from studio.ui.estimates_view import EstimatesView
 from studio.ui.live_results import FlashPanel
@@ -253,7 +254,7 @@ class DeployView(QWidget):
 
     def _board_changed(self) -> None:
         if self.project is not None and (not self.folder.text() or self.folder.text() == self._auto_folder):
-            base = self.project.path / "deploy"
+            base = own_folder(self.project.path, "deploy")
             name = {"firmware": self.board(), "capture": f"{self.board()}-capture",
                     "library": f"{self.board()}-library.zip"}[self.target()]
             self._auto_folder = str(base / name)

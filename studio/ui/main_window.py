@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 
 from studio import __version__
 from studio.dataset import importer
-from studio.project import Project, ProjectError
+from studio.project import NeedsRepair, Project, ProjectError
 from studio.ui import keyboard, theme
 from studio.ui.icons import app_icon
 from studio.ui.pages.capture import CapturePage
@@ -39,6 +39,7 @@ from studio.ui.pages.deploy import DeployPage
 from studio.ui.pages.impulse import ImpulsePage
 from studio.ui.pages.test import TestPage
 from studio.ui.pages.train import TrainPage
+from studio.ui.repair_offer import offer_repair
 from studio.ui.welcome import WelcomePage
 from studio.ui.worker import JobHandle, JobRunner
 
@@ -296,6 +297,9 @@ class MainWindow(QMainWindow):
     def open_project(self, folder: str) -> bool:
         try:
             project = Project.open(Path(folder))
+        except NeedsRepair as e:
+            offer_repair(self, folder, e)
+            return False
         except ProjectError as e:
             self.error(str(e))
             return False
