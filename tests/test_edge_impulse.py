@@ -79,10 +79,16 @@ def test_bad_signature_is_rejected(encoding):
         ei.parse_document(tampered, encoding, KEY)
 
 
-def test_alg_none_is_accepted_even_with_a_key():
-    raw = json.dumps(make_doc(VALUES, alg="none")).encode()
-    d = ei.parse_document(raw, "json", KEY)
-    assert d.alg == "none" and not d.signature_verified
+@pytest.mark.parametrize("alg", ["none", "NONE", "None"])
+@pytest.mark.parametrize("encoding", ["json", "cbor"])
+def test_an_unsigned_file_is_refused_when_a_key_is_given_and_accepted_without(alg, encoding):
+    doc = make_doc(VALUES, alg=alg)
+    raw = json.dumps(doc).encode() if encoding == "json" else cbor2.dumps(doc)
+    with pytest.raises(FormatError, match="unsigned .*'none'.*a key was given: only HS256"):
+        ei.parse_document(raw, encoding, KEY)
+    if alg == "none":
+        d = ei.parse_document(raw, encoding, None)
+        assert d.alg == "none" and not d.signature_verified
 
 
 @pytest.mark.parametrize(

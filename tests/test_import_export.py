@@ -36,7 +36,7 @@ def test_imports_every_format_with_labels_from_file_names(project, tmp_path):
     (src / "nested" / "deeper").mkdir(parents=True)
     write_csv(src / "wave.01.csv")
     (src / "nested" / "idle.sample1.json").write_bytes(sign_json(make_doc(VALUES)))
-    (src / "nested" / "deeper" / "updown.cbor").write_bytes(sign_cbor(make_doc(VALUES)))
+    (src / "nested" / "deeper" / "updown.cbor").write_bytes(sign_cbor(make_doc([[-v for v in r] for r in VALUES])))
     write_wav_raw(src / "yes.1.wav", tone(8000, rate=8000).tobytes(), rate=8000)
     (src / "README.txt").write_text("not a sample")
     report = do_import(project, [src], hmac_key="secret-key")
@@ -126,26 +126,31 @@ def test_hostile_names_and_labels_stay_inside_the_project(project, tmp_path):
     assert any("no usable label" in r for _, r in report.refused)
     (item,) = report.imported
     assert item.label == 'caf\u00e9 "quoted"'
-    report2 = do_import(project, [odd / "caf\u00e9 \"quoted\".1.csv"], label="../../etc/passwd\nx")
+    report2 = do_import(project, [odd / "caf\u00e9 \"quoted\".1.csv"], label="../../etc/passwd\nx",
+                        allow_duplicates=True)
     s = project.get(report2.imported[0].sample_id)
     assert s.label == "../../etc/passwd\nx"
     assert (project.path / s.file).resolve().parent == (project.path / "data" / "training").resolve()
 
 
-def test_duplicates_are_reported_on_import(project, tmp_path):
+def test_duplicates_are_skipped_unless_allowed_and_reported(project, tmp_path):
     a = write_csv(tmp_path / "a.csv")
     first = do_import(project, [a]).imported[0]
-    again = do_import(project, [a], label="b").imported[0]
+    skipped = do_import(project, [a], label="b")
+    assert skipped.ok and skipped.imported == [] and skipped.already == [(str(a), [first.sample_id])]
+    assert skipped.summary() == "imported 0 file(s), skipped 1 already in the project, refused 0"
+    again = do_import(project, [a], label="b", allow_duplicates=True).imported[0]
     assert again.duplicate_of == [first.sample_id]
     # the same data as JSON is the same content
     doc = make_doc([[round((i * (k + 1)) % 7 * 0.25, 2) for k in range(3)] for i in range(50)], alg="none")
     doc["payload"]["sensors"] = [{"name": n, "units": ""} for n in ("ax", "ay", "az")]
     (tmp_path / "c.json").write_text(json.dumps(doc))
-    assert do_import(project, [tmp_path / "c.json"]).imported[0].duplicate_of == [first.sample_id, again.sample_id]
+    assert do_import(project, [tmp_path / "c.json"], allow_duplicates=True).imported[0].duplicate_of == [
+        first.sample_id, again.sample_id]
 
 
 def test_cancel_stops_between_files_and_keeps_finished_ones(project, tmp_path):
-    files = [write_csv(tmp_path / f"s{i}.csv") for i in range(5)]
+    files = [write_csv(tmp_path / f"s{i}.csv", rows=50 + i) for i in range(5)]
     progress = Progress()
     seen = []
 

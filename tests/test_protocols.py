@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from studio.devices import framed
-from studio.devices.forwarder import MAX_LINE, LineParser, format_line
+from studio.devices.forwarder import DECIDE_AFTER, MAX_LINE, LineParser, format_line
 
 
 def feed_in_pieces(parser, data, cuts):
@@ -16,6 +17,7 @@ def feed_in_pieces(parser, data, cuts):
     for c in sorted(cuts) + [len(data)]:
         out.append(parser.feed(data[pos:c]))
         pos = c
+    out.append(parser.decide())  # the whole stream is in: the axis count is chosen from all of it
     return np.concatenate([o for o in out if o.size]) if any(o.size for o in out) else np.zeros((0, 0))
 
 
@@ -30,7 +32,8 @@ def test_separators_header_and_partial_lines():
 
 def test_garbage_wrong_axes_and_overlong_runs_are_counted_not_raised():
     p = LineParser()
-    got = p.feed(b"1,2,3\nhello\n1,2\n\xff\xfe\x00\n4,5,6\nnan,1,2\n")
+    p.feed(b"1,2,3\nhello\n1,2\n\xff\xfe\x00\n4,5,6\nnan,1,2\n")
+    got = p.decide()
     np.testing.assert_array_equal(got, [[1, 2, 3], [4, 5, 6]])
     assert (p.stats.garbage, p.stats.wrong_axes) == (3, 1)
     p.feed(b"x" * (MAX_LINE + 10))
@@ -43,6 +46,39 @@ def test_joining_mid_stream_drops_the_cut_first_line():
     p.start_mid_stream()
     np.testing.assert_array_equal(p.feed(b".5,6\n1,2,3\n"), [[1, 2, 3]])
     assert p.stats.wrong_axes == 0
+
+
+def test_the_axis_count_is_what_most_lines_have_not_the_first_line_nor_a_comment():
+    for first in (b"# LSM9DS1 ready\r\n", b"0.5,0.25\r\n", b"# booting\r\n0.5,0.25\r\n"):
+        p = LineParser()
+        p.feed(first + b"# ax,ay,az\r\n" + b"".join(format_line([i, -i, 2 * i]) for i in range(20)))
+        got = p.decide()
+        assert p.axes == 3 and p.names == ["ax", "ay", "az"] and len(got) == 20
+        np.testing.assert_array_equal(p.feed(format_line([1, 2, 3])), [[1, 2, 3]])
+        assert p.stats.wrong_axes == (1 if b"0.5" in first else 0)
+
+
+def test_after_enough_lines_the_axis_count_is_chosen_on_its_own():
+    p = LineParser()
+    got = p.feed(b"0.5,0.25\n" + b"".join(format_line([i, i, i]) for i in range(DECIDE_AFTER)))
+    assert p.axes == 3 and len(got) == DECIDE_AFTER and p.stats.wrong_axes == 1
+
+
+@pytest.mark.parametrize("chunk", [b"7,7\n8,8,8,8\n", b"1,2\n3,4,5,6\n7,8,9\n", b"1 2\n3\t4,5,6\n"])
+def test_lines_of_other_widths_are_never_joined_into_readings(chunk):
+    p = LineParser(axes=3)
+    got = p.feed(chunk)
+    widths = [len(ln.replace(b"\t", b",").replace(b" ", b",").split(b",")) for ln in chunk.splitlines()]
+    assert len(got) == widths.count(3)
+    assert p.stats.wrong_axes == len(widths) - widths.count(3)
+
+
+@settings(max_examples=300)
+@given(rows=st.lists(st.lists(st.integers(-99, 99), min_size=1, max_size=5), max_size=30))
+def test_property_only_lines_of_the_stream_width_become_readings(rows):
+    p = LineParser(axes=3)
+    got = p.feed(b"".join(format_line(r, 0) for r in rows))
+    np.testing.assert_array_equal(got.reshape(-1, 3), np.array([r for r in rows if len(r) == 3]).reshape(-1, 3))
 
 
 @settings(max_examples=300)

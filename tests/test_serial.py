@@ -11,7 +11,7 @@ import time
 
 import numpy as np
 import pytest
-from conftest import ROOT
+from conftest import ROOT, run_cli
 
 from studio.devices import capture, framed
 from studio.devices.live import DISCONNECTED, STREAMING
@@ -254,3 +254,105 @@ def test_cli_virtual_board_and_capture_from_it(tmp_path):
     with Project.open(proj) as p:
         (s,) = p.samples()
         assert s.label == "circle" and s.frequency_hz == 200 and [x.name for x in s.sensors] == ["accX", "accY", "accZ"]
+
+
+class PacedBoard:
+    """A pty board sending ``first`` once, then ``line(i)`` at ``rate`` lines/s until ``stop_after`` lines
+    (then, with ``cut``, half a line) while the port stays open."""
+
+    def __init__(self, line, rate=100, first=b"", stop_after=None, cut=b""):
+        self.pty = PtyWriter()
+        self.path = self.pty.path
+        self._stop = threading.Event()
+
+        def produce():
+            self.pty.write(first)
+            start, i = time.monotonic(), 0
+            while not self._stop.is_set() and (stop_after is None or i < stop_after):
+                due = min(int((time.monotonic() - start) * rate), stop_after or 1 << 60) - i
+                if due > 0:
+                    self.pty.write(b"".join(line(i + k) for k in range(due)))
+                    i += due
+                time.sleep(0.01)
+            self.pty.write(cut)
+
+        self.thread = threading.Thread(target=produce, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self._stop.set()
+        self.thread.join()
+        self.pty.close()
+
+
+def three_axes(i):
+    return f"{i},{-i},{i % 7}\r\n".encode()
+
+
+@pytest.mark.parametrize("first", [b"# LSM9DS1 ready\r\n", b"0.5,0.25\r\n", b"# booting\r\n# accX,accY,accZ\r\n"])
+def test_a_comment_or_an_odd_first_line_does_not_fix_the_axis_count(tmp_path, first):
+    proj = tmp_path / "p"
+    Project.create(proj).close()
+    board = PacedBoard(three_axes, first=first)
+    try:
+        det = detect(board.path, bauds=(115200,), seconds=1.2)
+        assert det.axes == 3
+        result = capture.run(capture.CaptureParams(proj, capture.DeviceSpec(board.path, 115200, 100.0), "x", 1.0),
+                             Progress())
+    finally:
+        board.close()
+    assert not result.truncated and result.frames == 100
+    with Project.open(proj) as p:
+        assert len(p.samples()[0].sensors) == 3
+
+
+def test_a_capture_that_gets_no_valid_frame_ends_with_one_line_naming_the_device(tmp_path):
+    proj = tmp_path / "p"
+    Project.create(proj).close()
+    board = PacedBoard(lambda i: f"{i},{i}\r\n".encode())  # two values, where the user says three
+    try:
+        start = time.monotonic()
+        out = run_cli("capture", proj, "--device", board.path, "--label", "x", "--seconds", "2", "--baud", "115200",
+                      "--frequency", "100", "--axes", "a,b,c")
+        took = time.monotonic() - start
+    finally:
+        board.close()
+    lines = out.stderr.strip().splitlines()
+    assert out.returncode == 1 and len(lines) == 1 and "Traceback" not in out.stderr, out.stderr
+    assert board.path in lines[0] and "no valid reading for 3 s" in lines[0] and "another number of values" in lines[0]
+    assert took < 15
+    with Project.open(proj) as p:
+        assert p.samples() == []
+
+
+def test_a_stream_that_stops_mid_line_ends_the_capture_keeping_what_came(tmp_path):
+    proj = tmp_path / "p"
+    Project.create(proj).close()
+    board = PacedBoard(three_axes, stop_after=120, cut=b"5,-5,")
+    try:
+        start = time.monotonic()
+        result = capture.run(capture.CaptureParams(proj, capture.DeviceSpec(board.path, 115200, 100.0), "x", 10.0,
+                                                   no_data_timeout_s=2.0), Progress())
+        took = time.monotonic() - start
+    finally:
+        board.close()
+    assert result.truncated and "no valid reading for 2 s" in result.message and took < 8
+    assert 80 <= result.frames <= 120
+    with Project.open(proj) as p:
+        assert p.samples()[0].name.endswith("(truncated)")
+
+
+def test_a_silent_port_is_named_with_the_baud_rates_tried_within_the_connect_timeout(tmp_path):
+    proj = tmp_path / "p"
+    Project.create(proj).close()
+    board = PtyWriter()
+    try:
+        start = time.monotonic()
+        out = run_cli("capture", proj, "--device", board.path, "--label", "x", "--seconds", "1")
+        took = time.monotonic() - start
+    finally:
+        board.close()
+    lines = out.stderr.strip().splitlines()
+    assert out.returncode == 1 and len(lines) == 1 and "Traceback" not in out.stderr
+    assert board.path in lines[0] and "nothing came back at 115200, 9600 baud" in lines[0]
+    assert took < 10

@@ -22,6 +22,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="training, testing, or split (80/20 by content hash)")
     p.add_argument("--hmac-key", help="verify HS256-signed Edge Impulse files with this key")
     p.add_argument("--frequency", type=float, help="sampling frequency in Hz for CSV files without timestamps")
+    p.add_argument("--allow-duplicates", action="store_true",
+                   help="import files whose content is already in the project (skipped by default)")
     p.add_argument("--json", action="store_true", help="print the import report as JSON")
     p.set_defaults(func=cmd_import)
 
@@ -38,6 +40,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     params = importer.ImportParams(
         project_dir=Path(args.dir), paths=[Path(p) for p in args.paths], label=args.label,
         category=args.category, hmac_key=args.hmac_key, frequency_hz=args.frequency,
+        allow_duplicates=args.allow_duplicates,
     )
     report = run_job(importer.run, params, not args.json, (ProjectError, FormatError))
     if args.json:
@@ -50,12 +53,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         fail(line)
     if any("not verified" in n for i in report.imported for n in i.notes):
         warn("HS256 signatures were not verified; give --hmac-key to check them")
-    summary = f"imported {len(report.imported)} file(s), refused {len(report.refused)}"
-    if report.skipped:
-        summary += f", skipped {len(report.skipped)} non-sample file(s)"
-    if report.cancelled:
-        summary += ", cancelled"
-    print(summary, file=sys.stderr)
+    if not args.json:
+        print(report.summary())  # on stdout: stderr holds only the problems, one line each
     return 0 if report.ok else 1
 
 

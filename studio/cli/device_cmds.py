@@ -96,9 +96,10 @@ def cmd_capture(args: argparse.Namespace) -> int:
     elif result.sample_id is not None:
         print(f"sample {result.sample_id}: {result.frames} frames at {result.frequency_hz:g} Hz"
               + (" (truncated)" if result.truncated else ""))
-    problems = {k: v for k, v in result.counters.items() if v and k not in ("lines", "frames", "headers")}
-    if problems:
-        warn("stream problems: " + ", ".join(f"{k} {v}" for k, v in problems.items()))
+    problems = {k: v for k, v in result.counters.items() if v and k not in ("lines", "frames", "headers", "bytes")}
+    said = "; stream problems: " + ", ".join(f"{k} {v}" for k, v in problems.items()) if problems else ""
     if result.truncated:
-        raise CommandError(result.message or f"{args.device}: recording cut short")
+        raise CommandError((result.message or f"{args.device}: recording cut short") + said)
+    if problems:
+        warn(said[2:])
     return 0

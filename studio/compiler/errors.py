@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from studio.errors import StudioError
+from studio.text import oneline
 
 
 class CompileError(StudioError):
@@ -11,5 +12,5 @@ class CompileError(StudioError):
 
     def __init__(self, source: str, problems: list[str]) -> None:
         self.source = source
-        self.problems = list(problems)
+        self.problems = [oneline(p, 300) for p in problems]  # names from a model file may hold anything
         super().__init__(f"{source}: cannot compile: " + "; ".join(self.problems))

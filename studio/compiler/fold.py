@@ -28,7 +28,12 @@ def _fold_constants(graph: Graph) -> None:
     while changed:
         changed = False
         for op in list(graph.ops):
-            value = _evaluate(graph, op)
+            try:
+                value = _evaluate(graph, op)
+            except (ValueError, IndexError, TypeError, AttributeError) as e:
+                # constants from the file that do not fit the shapes or options it gives them
+                raise CompileError(graph.source, [f"operator {op.index} {op.kind}: its constant inputs cannot be "
+                                                  f"evaluated ({type(e).__name__}: {e})"]) from None
             if value is None:
                 continue
             out = graph.tensor(op.outputs[0])
@@ -45,10 +50,14 @@ def _const(graph: Graph, index: int) -> np.ndarray | None:
 def _evaluate(graph: Graph, op: Op) -> np.ndarray | None:
     """The op's output when it can be computed now (its inputs are constants or static shapes)."""
     if op.kind == "SHAPE":
+        if not op.inputs or len(op.outputs) != 1:
+            raise ValueError(f"{len(op.inputs)} inputs and {len(op.outputs)} outputs")
         shape = graph.tensor(op.inputs[0]).shape
         return np.asarray(shape, np.int32)
     if op.kind not in SHAPE_OPS | ALIAS_OPS:
         return None
+    if not op.inputs or len(op.outputs) != 1:
+        raise ValueError(f"{len(op.inputs)} inputs and {len(op.outputs)} outputs")
     values = [_const(graph, i) for i in op.inputs]
     if values[0] is None or (op.kind not in ALIAS_OPS and any(v is None for v in values)):
         return None

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from studio.compiler.checks import Unsupported, check_geometry, malformed
 from studio.compiler.errors import CompileError
 from studio.compiler.fold import ALIAS_OPS
 from studio.compiler.quant import activation_range, f32, quantize_multiplier, same_padding
@@ -15,10 +16,6 @@ from studio.compiler.tflite_model import Graph, Op, Tensor
 
 SUPPORTED = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "AVERAGE_POOL_2D", "MAX_POOL_2D", "ADD", "SOFTMAX",
              "MEAN", "QUANTIZE", "RESHAPE", "EXPAND_DIMS", "SQUEEZE")
-
-
-class Unsupported(Exception):
-    pass
 
 
 @dataclass
@@ -57,6 +54,10 @@ def lower(graph: Graph) -> list[Step]:
             steps.append(_lower_op(graph, op))
         except Unsupported as exc:
             problems.append(f"operator {op.index} {op.kind}: {exc}")
+        except (ValueError, OverflowError, ZeroDivisionError, IndexError) as exc:
+            # the checks above cover the shapes a model can be wrong in; this names what slipped through
+            problems.append(f"operator {op.index} {op.kind}: its tensors do not fit together "
+                            f"({type(exc).__name__}: {exc})")
     if problems:
         raise CompileError(graph.source, problems)
     return steps
@@ -65,6 +66,8 @@ def lower(graph: Graph) -> list[Step]:
 def _lower_op(graph: Graph, op: Op) -> Step:
     if op.kind not in SUPPORTED:
         raise Unsupported("not supported (supported: " + ", ".join(SUPPORTED) + ")")
+    if (problem := malformed(op)) is not None:
+        raise Unsupported(f"malformed: {problem}")
     if op.kind in ALIAS_OPS:
         return Step(op, "alias", inputs=[op.inputs[0]], output=op.outputs[0])
     for i in op.inputs:
@@ -107,6 +110,8 @@ def _bias(graph: Graph, op: Op, n: int) -> np.ndarray:
     t = graph.tensor(op.inputs[2])
     if t.data is None or t.dtype != "int32":
         raise Unsupported(f"the bias '{t.name}' must be a constant int32 tensor (got {t.dtype})")
+    if t.data.size != n:
+        raise Unsupported(f"the bias '{t.name}' has {t.data.size} values for {n} channels")
     return t.data.astype(np.int64).reshape(-1)
 
 
@@ -194,6 +199,7 @@ def _window(graph: Graph, op: Op, depthwise: bool) -> _Window:
         raise Unsupported(f"filter shape {list(w.shape)} does not match input {list(t_in.shape)}")
     kh, kw = w.shape[1], w.shape[2]
     sh, sw, dh, dw = o.strideH, o.strideW, max(o.dilationHFactor, 1), max(o.dilationWFactor, 1)
+    check_geometry(o.padding, (ih, iw), (kh, kw), (sh, sw), (dh, dw), (oh, ow), t_out)
     in_s, in_zp = _q(t_in)
     out_s, out_zp = _q(t_out)
     pt = same_padding(ih, kh, sh, dh, oh) if o.padding == 0 else 0
@@ -254,8 +260,10 @@ def _fc(graph: Graph, op: Op) -> Step:
     if len(w.shape) != 2:
         raise Unsupported(f"weights of shape {list(w.shape)}; 2 dimensions expected")
     n_out, n_in = w.shape
-    if t_in.size % n_in:
+    if n_in == 0 or t_in.size % n_in:
         raise Unsupported(f"input of {t_in.size} values does not split into rows of {n_in}")
+    if t_out.size != t_in.size // n_in * n_out:
+        raise Unsupported(f"output of {t_out.size} values for {t_in.size // n_in} rows of {n_out}")
     in_s, in_zp = _q(t_in)
     out_s, out_zp = _q(t_out)
     mult, shift = _channel_multipliers(in_s, w, out_s, n_out)
@@ -278,7 +286,11 @@ def _pool(graph: Graph, op: Op) -> Step:
     o = op.options
     t_in, t_out = graph.tensor(op.inputs[0]), graph.tensor(op.outputs[0])
     ih, iw, c = _nhwc(t_in)
-    oh, ow, _ = _nhwc(t_out)
+    oh, ow, oc = _nhwc(t_out)
+    if oc != c:
+        raise Unsupported(f"pooling {c} channels into {oc}")
+    check_geometry(o.padding, (ih, iw), (o.filterHeight, o.filterWidth), (o.strideH, o.strideW), (1, 1), (oh, ow),
+                    t_out)
     in_q, out_q = _q(t_in), _q(t_out)
     if f32(in_q[0]) != f32(out_q[0]) or in_q[1] != out_q[1]:
         raise Unsupported("input and output quantization differ (TFLite requires them equal for int8 pooling)")
@@ -314,6 +326,8 @@ def _add(graph: Graph, op: Op) -> Step:
 
 def _requantize(graph: Graph, op: Op) -> Step:
     t_in, t_out = graph.tensor(op.inputs[0]), graph.tensor(op.outputs[0])
+    if t_in.size != t_out.size:
+        raise Unsupported(f"{t_in.size} values in, {t_out.size} out")
     (si, zi), (so, zo) = _q(t_in), _q(t_out)
     m, sh = quantize_multiplier(float(si) / float(so))
     fields = [("size", t_out.size), ("in_zp", zi), ("mult", m), ("out_zp", zo), ("shift", sh)]
@@ -331,6 +345,8 @@ def _mean(graph: Graph, op: Op) -> Step:
         raise Unsupported("only the mean over every axis between batch and channels (global average pooling) "
                           "is supported")
     c = shape[-1]
+    if t_out.size != c:
+        raise Unsupported(f"the mean of {c} channels gives {t_out.size} values")
     ih, iw = int(np.prod(shape[1:-1])), 1
     (si, zi), (so, zo) = _q(t_in), _q(t_out)
     count = ih * iw
@@ -345,7 +361,9 @@ def _mean(graph: Graph, op: Op) -> Step:
 def _softmax(graph: Graph, op: Op) -> Step:
     t_in, t_out = graph.tensor(op.inputs[0]), graph.tensor(op.outputs[0])
     (si, _), (so, zo) = _q(t_in), _q(t_out)
-    depth = t_in.shape[-1]
+    depth = t_in.shape[-1] if t_in.shape else 0
+    if depth < 1 or t_in.size != t_out.size:
+        raise Unsupported(f"softmax of shape {list(t_in.shape)} into {list(t_out.shape)}")
     scale = np.float32(-np.float32(si) * np.float32(op.options.beta))
     table = np.empty(256, np.float32)
     for v in range(256):

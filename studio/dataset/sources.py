@@ -60,7 +60,9 @@ def _prepare_document(path: Path, fmt: str, key: bytes | None) -> Prepared:
             raise FormatError(f"audio interval {header.interval_ms} ms is not a whole sample rate")
         header.interval_ms = 1000.0 / round(rate)
         header.sensors = audio_sensors(header.axes)
-        values = np.clip(np.rint(values), -32768, 32767).astype(np.int16)
+        if not (np.all(values == np.rint(values)) and values.min() >= -32768 and values.max() <= 32767):
+            raise FormatError("audio values must be whole numbers from -32768 to 32767 (16-bit samples)")
+        values = values.astype(np.int16)
         notes.append(f"audio at {round(rate)} Hz stored as 16-bit WAV")
     if doc.alg == "HS256" and not doc.signature_verified:
         notes.append("HS256 signature not verified (no --hmac-key)")

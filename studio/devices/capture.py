@@ -62,6 +62,9 @@ class VirtualSource:
     def counters(self) -> dict[str, int]:
         return self.inner.counters() if self.inner else {}
 
+    def describe_received(self) -> str:
+        return self.inner.describe_received() if self.inner else "nothing"
+
     def close(self) -> None:
         if self.inner is not None:
             self.inner.close()
@@ -97,6 +100,13 @@ def save_recording(project: Project, label: str, category: str | None, info: Str
     return sample
 
 
+def received(stream: LiveStream, device: str, seconds: float) -> str:
+    """One line for a recording that stopped getting frames: the device and what it did send."""
+    describe = getattr(stream.source, "describe_received", None)
+    seen = describe() if describe is not None else "nothing usable"
+    return f"{device}: no valid reading for {seconds:g} s (received {seen})"
+
+
 @dataclass
 class CaptureParams:
     project_dir: Path
@@ -106,6 +116,7 @@ class CaptureParams:
     category: str | None = "training"  # None: split by content hash
     save_truncated: bool = True
     connect_timeout_s: float = 15.0
+    no_data_timeout_s: float = 3.0  # a recording that gets no valid frame for this long ends
 
 
 @dataclass
@@ -128,17 +139,24 @@ def run(params: CaptureParams, progress: ProgressLike) -> CaptureResult:
         info = stream.wait_streaming(params.connect_timeout_s)
         frames = max(1, int(round(params.seconds * info.frequency_hz)))
         rec = stream.record(frames)
-        seen = 0
+        seen, fed = 0, time.monotonic()
+        stalled = ""
         while not rec.done.wait(0.05):
             progress.check()
             progress.update(rec.fraction, f"recording {rec.count}/{frames} frames")
             if rec.count > seen:
                 progress.partial(rec.count)
-                seen = rec.count
+                seen, fed = rec.count, time.monotonic()
+            elif time.monotonic() - fed > params.no_data_timeout_s:
+                stalled = received(stream, params.spec.device, params.no_data_timeout_s)
+                rec.cut()
+                break
         counters = dict(stream.counters)
-        message = stream.message if rec.truncated else ""
+        message = stalled or (stream.message if rec.truncated else "")
     finally:
         stream.stop()
+    if stalled and rec.count == 0:
+        raise DeviceError(stalled)
     data = rec.data()
     if rec.truncated and (not params.save_truncated or not len(data)):
         return CaptureResult(None, len(data), info.frequency_hz, True, message, counters)

@@ -129,8 +129,13 @@ class LiveStream:
                 raise DeviceError(self.message)
             time.sleep(0.01)
         if self.state != STREAMING or self.info is None:
-            raise DeviceError(self.message or "device did not start streaming")
+            if self.state == CONNECTING:
+                raise DeviceError(f"{self.device_name()}: still connecting after {timeout:g} s (no stream found yet)")
+            raise DeviceError(self.message or f"{self.device_name()}: did not start streaming")
         return self.info
+
+    def device_name(self) -> str:
+        return self.watch_path or (self.info.device if self.info else "the device")
 
     def record(self, frames: int) -> Recording:
         if self.info is None:

@@ -20,6 +20,8 @@ from studio.devices.framed import FrameDecoder
 from studio.devices.sources import DeviceError, Disconnected, StreamInfo
 
 BAUD_RATES = (115200, 9600, 19200, 38400, 57600, 230400, 250000, 460800, 500000, 921600, 1000000)
+DETECT_BUDGET_S = 12.0  # baud detection gives up after this (the capture's connect timeout is longer)
+SILENT_TRIES = 2  # baud rates tried on a port that sends nothing at all before giving up
 COMMON_RATES_HZ = (1, 2, 5, 10, 16, 20, 25, 50, 62.5, 100, 125, 200, 250, 400, 500, 800, 1000, 1600, 2000,
                    3200, 4000, 8000, 16000)
 
@@ -72,7 +74,9 @@ def snap_frequency(measured: float, tolerance: float = 0.005) -> float:
 
 
 def measure(ser, port: str, seconds: float, parser: LineParser) -> tuple[float | None, int]:
-    """Read for ``seconds``; return the line rate (lines/s, None if too few) and lines seen."""
+    """Read for ``seconds``; return the line rate (lines/s, None if too few) and readings seen.
+
+    The parser chooses the axis count at the end, from the majority of the lines."""
     parser.start_mid_stream()
     times, counts = [], []
     total = 0
@@ -81,23 +85,50 @@ def measure(ser, port: str, seconds: float, parser: LineParser) -> tuple[float |
         chunk = read_chunk(ser, port)
         if not chunk:
             continue
-        n = len(parser.feed(chunk))
+        before = parser.readings_seen
+        parser.feed(chunk)
+        n = parser.readings_seen - before
         if n:
             total += n
             times.append(time.monotonic())
             counts.append(total)
+    parser.decide()
     if len(times) < 3 or times[-1] - times[0] < 0.5 * seconds:
-        return None, total
+        return None, parser.stats.lines
     t = np.array(times) - times[0]
     c = np.array(counts, dtype=float)
     slope = np.polyfit(t, c, 1)[0]
-    return float(slope), total
+    return float(slope), parser.stats.lines
 
 
-def detect(port: str, bauds: tuple[int, ...] = BAUD_RATES, seconds: float = 1.5) -> Detection:
-    """Find baud rate, axes (and names from a header) and sampling frequency of a text stream."""
+def _what_came(parser: LineParser) -> str:
+    st = parser.stats
+    if st.bytes == 0:
+        return "nothing"
+    parts = [f"{st.bytes} bytes"]
+    if st.lines:
+        parts.append(f"{st.lines} readings of {parser.axes} values")
+    for count, what in ((st.wrong_axes, "with another number of values"), (st.garbage, "not numbers"),
+                        (st.overlong, "runs without a line end")):
+        if count:
+            parts.append(f"{count} lines {what}")
+    if parser.last_bad:
+        parts.append(f"e.g. {parser.last_bad.decode('latin-1')!r}")
+    return ", ".join(parts)
+
+
+def detect(port: str, bauds: tuple[int, ...] = BAUD_RATES, seconds: float = 1.5,
+           budget_s: float = DETECT_BUDGET_S) -> Detection:
+    """Find baud rate, axes (and names from a header) and sampling frequency of a text stream.
+
+    Stops after ``budget_s``; the error names the port, every baud rate tried and what came back."""
     tried = []
+    deadline = time.monotonic() + budget_s
     for baud in bauds:
+        if tried and time.monotonic() + seconds > deadline:
+            break
+        if len(tried) >= SILENT_TRIES and all(t.endswith(": nothing") for t in tried):
+            break  # bytes arrive at any baud rate, garbled or not: this port is silent
         ser = open_port(port, baud)
         try:
             ser.reset_input_buffer()
@@ -108,10 +139,13 @@ def detect(port: str, bauds: tuple[int, ...] = BAUD_RATES, seconds: float = 1.5)
         st = parser.stats
         bad = st.garbage + st.wrong_axes + 4 * st.overlong
         quality = lines / max(lines + bad, 1)
-        tried.append(f"{baud}: {lines} lines, {bad} bad")
+        tried.append(f"{baud} baud: {_what_came(parser)}")
         if lines >= 5 and quality >= 0.9 and rate:
             return Detection(baud, parser.axes or 0, parser.names, snap_frequency(rate), lines, quality)
-    raise DeviceError(f"{port}: no data-forwarder stream found ({'; '.join(tried)})")
+    silent = all(t.endswith(": nothing") for t in tried)
+    raise DeviceError(f"{port}: no data-forwarder stream found" + (
+        f" (nothing came back at {', '.join(t.split(' ')[0] for t in tried)} baud in {seconds:g} s each; "
+        "is the board sending, and is this its port?)" if silent else f" (tried {'; '.join(tried)})"))
 
 
 class _SerialSource:
@@ -164,12 +198,12 @@ class SerialTextSource(_SerialSource):
         if names and self.parser.axes is None:
             self.parser.axes = len(names)
         axes = self.parser.axes
-        if axes is None:  # wait for the first readings to know the axes
-            deadline = time.monotonic() + 2.0
-            self._pending = self._read_until_axes(deadline)
+        if axes is None:  # the axis count most lines of the first second have
+            self._pending = self._read_for_axes(1.0, 3.0)
             axes = self.parser.axes
         if axes is None:
-            raise DeviceError(f"{self.port}: no readings within 2 s")
+            raise DeviceError(f"{self.port}: no readings within 3 s at {self.baud} baud "
+                              f"(received {_what_came(self.parser)})")
         names = names or self.parser.names or [f"axis{i + 1}" for i in range(axes)]
         if len(names) != axes:
             raise DeviceError(f"{self.port}: {len(names)} axis names given, the board sends {axes} values")
@@ -177,17 +211,25 @@ class SerialTextSource(_SerialSource):
                                {"baud": self.baud})
         return self.info
 
-    def _read_until_axes(self, deadline: float) -> np.ndarray:
-        got = []
-        while self.parser.axes is None and time.monotonic() < deadline:
-            got.append(self.parser.feed(read_chunk(self._ser, self.port)))
-        return np.concatenate([g for g in got if g.size]) if any(g.size for g in got) else np.zeros((0, 0))
+    def _read_for_axes(self, window: float, limit: float) -> np.ndarray:
+        """Read until the readings agree on their width, or for ``window`` seconds (longer, up to ``limit``,
+        until one arrives), then choose the axis count most of them have."""
+        start = time.monotonic()
+        while not self.parser.settled():
+            elapsed = time.monotonic() - start
+            if elapsed >= limit or (elapsed >= window and self.parser.readings_seen):
+                break
+            self.parser.feed(read_chunk(self._ser, self.port))
+        return self.parser.decide()
 
     def _decode(self, chunk: bytes) -> np.ndarray:
         return self.parser.feed(chunk)
 
     def counters(self) -> dict[str, int]:
         return self.parser.stats.as_dict()
+
+    def describe_received(self) -> str:
+        return _what_came(self.parser)
 
 
 class SerialFramedSource(_SerialSource):

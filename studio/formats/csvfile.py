@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from studio.formats.errors import FormatError
-from studio.formats.sample import SENSOR, SampleHeader, Sensor
+from studio.formats.sample import MAX_AXES, SENSOR, SampleHeader, Sensor, interval_problem
 
 BLOCK_BYTES = 1 << 20
 TIMESTAMP = "timestamp"
@@ -72,6 +72,8 @@ def parse_header(line: str) -> CsvLayout:
     layout = CsvLayout(delim, names, ts[0] if ts else None)
     if not layout.value_cols:
         raise FormatError("no value columns besides the timestamp")
+    if len(layout.value_cols) > MAX_AXES:
+        raise FormatError(f"{len(layout.value_cols)} value columns; at most {MAX_AXES} are supported")
     return layout
 
 
@@ -135,14 +137,19 @@ class CsvReader:
         ncols = len(lay.columns)
         lines = [ln for ln in text.replace("\r", "").split("\n") if ln.strip()]
         try:
+            # fast path: every line has exactly the header's number of fields (checked per line: rows
+            # of other widths must never be joined up into rows of the right width)
             if lay.delimiter is None:
+                if any(len(ln.split()) != ncols for ln in lines):
+                    raise ValueError("shape")
                 fields = " ".join(lines).split()
             else:
                 if '"' in text:
                     raise ValueError("quoted")
+                gaps = ncols - 1
+                if any(ln.count(lay.delimiter) != gaps for ln in lines):
+                    raise ValueError("shape")
                 fields = lay.delimiter.join(lines).split(lay.delimiter)
-            if len(fields) != len(lines) * ncols:
-                raise ValueError("shape")
             table = np.array(fields, dtype=np.float64).reshape(len(lines), ncols)
             if not np.isfinite(table).all():
                 raise ValueError("finite")
@@ -196,7 +203,8 @@ class IntervalTracker:
         if ts.size == 0:
             return
         seq = ts if self.last is None else np.concatenate(([self.last], ts))
-        steps = np.diff(seq) > 0
+        with np.errstate(over="ignore", invalid="ignore"):  # +-1.7e308 apart is inf, still an increase
+            steps = np.diff(seq) > 0
         if not steps.all():
             # data row number (1-based) of the first timestamp that is not after its predecessor
             row = self.count + int(np.argmin(steps)) + (1 if self.last is None else 0) + 1
@@ -209,7 +217,11 @@ class IntervalTracker:
     def interval_ms(self) -> float:
         if self.count < 2 or self.first is None or self.last is None:
             raise FormatError("need at least two rows to derive the interval from timestamps; give --frequency")
-        return (self.last - self.first) / (self.count - 1)
+        with np.errstate(over="ignore"):
+            interval = (np.float64(self.last) - np.float64(self.first)) / (self.count - 1)
+        if (problem := interval_problem(float(interval))) is not None:
+            raise FormatError(f"timestamps from {self.first:g} to {self.last:g} ms over {self.count} rows: {problem}")
+        return float(interval)
 
 
 def header_for(layout: CsvLayout, frames: int, interval_ms: float, device_name: str = "") -> SampleHeader:

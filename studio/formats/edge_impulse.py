@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hmac
 import json
-import math
 import re
 import time
 from collections.abc import Iterable
@@ -26,7 +25,7 @@ import cbor2
 import numpy as np
 
 from studio.formats.errors import FormatError
-from studio.formats.sample import AUDIO, SENSOR, SampleHeader, Sensor
+from studio.formats.sample import AUDIO, MAX_AXES, SENSOR, SampleHeader, Sensor, interval_problem
 
 ZERO_SIGNATURE = "0" * 64
 SUPPORTED_VERSIONS = ("v1",)
@@ -148,13 +147,18 @@ def parse_document(raw: bytes, encoding: str, hmac_key: bytes | None = None) -> 
     if ver not in SUPPORTED_VERSIONS:
         raise FormatError(f"unknown format version {ver!r} (supported: {', '.join(SUPPORTED_VERSIONS)})")
     alg = protected.get("alg")
+    if hmac_key is not None and alg != "HS256":
+        # with a key, only a signature made with it will do: 'none' would let anyone's data in
+        what = "unsigned (signature algorithm 'none')" if isinstance(alg, str) and alg.lower() == "none" else \
+            f"signature algorithm {alg!r}"
+        raise FormatError(f"{what}, but a key was given: only HS256 signatures made with it are accepted")
     if alg not in SUPPORTED_ALGS:
         raise FormatError(f"unsupported signature algorithm {alg!r} (supported: none, HS256)")
     signature = doc.get("signature")
     verified = False
+    if alg == "HS256" and not (isinstance(signature, str) and re.fullmatch(r"[0-9a-fA-F]{64}", signature)):
+        raise FormatError("bad signature: not 64 hex digits")
     if alg == "HS256" and hmac_key is not None:
-        if not (isinstance(signature, str) and re.fullmatch(r"[0-9a-fA-F]{64}", signature)):
-            raise FormatError("bad signature: not 64 hex digits")
         expected = signature.lower()
         for candidate in _signature_candidates(raw, doc, encoding):
             if hmac.compare_digest(hmac.new(hmac_key, candidate, sha256).hexdigest(), expected):
@@ -164,12 +168,13 @@ def parse_document(raw: bytes, encoding: str, hmac_key: bytes | None = None) -> 
             raise FormatError("bad signature: HMAC-SHA256 does not match with the given key")
 
     interval = payload.get("interval_ms")
-    if isinstance(interval, bool) or not isinstance(interval, int | float) or not math.isfinite(interval) \
-            or interval <= 0:
-        raise FormatError("payload.interval_ms must be a positive number")
+    if (problem := interval_problem(interval)) is not None:
+        raise FormatError(f"payload.interval_ms: {problem}")
     sensors_raw = payload.get("sensors")
     if not isinstance(sensors_raw, list) or not sensors_raw:
         raise FormatError("payload.sensors must be a non-empty list")
+    if len(sensors_raw) > MAX_AXES:
+        raise FormatError(f"payload.sensors lists {len(sensors_raw)} sensors; at most {MAX_AXES} are supported")
     sensors = []
     for i, s in enumerate(sensors_raw):
         if not isinstance(s, dict):
@@ -262,7 +267,8 @@ def _rows_json(chunk: np.ndarray, wide: bool, flat: bool) -> list[str]:
 
 def fits_float32(values: np.ndarray) -> bool:
     """True when every value survives a round trip through float32 (then it is stored as such)."""
-    return bool(np.array_equal(values.astype(np.float32).astype(np.float64), values))
+    with np.errstate(over="ignore", invalid="ignore"):  # 1e308 overflows float32: then it does not fit
+        return bool(np.array_equal(values.astype(np.float32).astype(np.float64), values))
 
 
 def write_document(

@@ -4,12 +4,30 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
 SENSOR = "sensor"
 AUDIO = "audio"
+# the sampling rates a sample may have: up to 1 MHz, down to one reading a day
+MIN_INTERVAL_MS = 1e-3
+MAX_INTERVAL_MS = 86_400_000.0
+MAX_AXES = 256  # sensor axes or audio channels of one sample
+
+
+def interval_problem(interval_ms: object) -> str | None:
+    """Why ``interval_ms`` cannot be a sample's time between frames, or None."""
+    if isinstance(interval_ms, bool) or not isinstance(interval_ms, int | float) or not math.isfinite(interval_ms):
+        return f"the interval {interval_ms!r} ms is not a finite number"
+    if interval_ms <= 0:
+        return f"the interval {interval_ms:g} ms is not positive"
+    if interval_ms < MIN_INTERVAL_MS:
+        return f"the interval {interval_ms:g} ms means over {1000 / MIN_INTERVAL_MS / 1e6:g} MHz, more than supported"
+    if interval_ms > MAX_INTERVAL_MS:
+        return f"the interval {interval_ms:g} ms is longer than a day between frames"
+    return None
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from typing import BinaryIO
 import numpy as np
 
 from studio.formats.errors import FormatError
+from studio.formats.sample import MAX_AXES, interval_problem
 
 PCM, IEEE_FLOAT, EXTENSIBLE = 0x0001, 0x0003, 0xFFFE
 _GUID_TAIL = b"\x00\x00\x00\x00\x10\x00\x80\x00\x00\xaa\x00\x38\x9b\x71"
@@ -93,14 +94,20 @@ def _info_from(fmt: bytes, data_size: int, data_at: int, file_size: int) -> WavI
         raise FormatError(f"unsupported WAV encoding (format tag 0x{tag:04x}); convert it to PCM first")
     if channels == 0:
         raise FormatError("WAV header says 0 channels")
+    if channels > MAX_AXES:
+        raise FormatError(f"WAV header says {channels} channels; at most {MAX_AXES} are supported")
     if rate == 0:
         raise FormatError("WAV header says a sample rate of 0 Hz")
+    if (problem := interval_problem(1000.0 / rate)) is not None:
+        raise FormatError(f"WAV header says {rate} Hz: {problem}")
     frame_bytes = channels * bits // 8
     if block_align != frame_bytes:
         raise FormatError(f"inconsistent header: block align {block_align}, expected {frame_bytes}")
     available = file_size - data_at
     if data_size == 0xFFFFFFFF:  # streaming writers leave the size open
         data_size = available - available % frame_bytes
+    if data_size % frame_bytes:
+        raise FormatError(f"the data chunk of {data_size} bytes is not a whole number of {frame_bytes}-byte frames")
     if data_size > available:
         raise FormatError(
             f"truncated: the header announces {data_size // frame_bytes} frames, "
@@ -147,6 +154,8 @@ def header_bytes(rate: int, channels: int, frames: int) -> bytes:
     data = frames * channels * 2
     if data + 36 > 0xFFFFFFFF:
         raise FormatError("audio too long for one WAV file (over 4 GiB)")
+    if rate * channels * 2 > 0xFFFFFFFF or channels > 0xFFFF // 2:
+        raise FormatError(f"{channels} channels at {rate} Hz do not fit a WAV header")
     return (
         b"RIFF" + struct.pack("<I", 36 + data) + b"WAVE"
         + b"fmt " + struct.pack("<IHHIIHH", 16, PCM, channels, rate, rate * channels * 2, channels * 2, 16)

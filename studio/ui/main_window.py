@@ -367,7 +367,7 @@ class MainWindow(QMainWindow):
     def _import_done(self, report) -> None:
         for line in report.error_lines():
             self.log(f"refused {line}")
-        self.log(f"imported {len(report.imported)} file(s), refused {len(report.refused)}")
+        self.log(report.summary())
         self.capture.refresh_samples()
 
     def _track_job(self, handle: JobHandle) -> None:
