@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import tracemalloc
 
 import cbor2
 import numpy as np
 import pytest
 import soundfile
-from conftest import tone, write_wav_raw
+from conftest import ROOT, run_cli, tone, write_wav_raw
 from test_edge_impulse import VALUES, make_doc, sign_cbor, sign_json
 
 from studio.dataset import exporter, importer
@@ -284,3 +286,47 @@ def test_cancelled_export_leaves_no_folder(project, tmp_path):
     report = exporter.run(exporter.ExportParams(project.path, tmp_path / "x", "csv"), progress)
     assert report.cancelled and not (tmp_path / "x").exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".tmp-")]
+
+
+def test_re_importing_the_apps_own_export_exits_0_and_skips_what_is_there(project, tmp_path):
+    populated(project, tmp_path)
+    out = tmp_path / "export"
+    assert exporter.run(exporter.ExportParams(project.path, out, "ei-cbor", include_disabled=True), Progress()).ok
+    project.close()
+    again = run_cli("import", project.path, out, "--hmac-key", Project.open(project.path).config.hmac_key)
+    assert again.returncode == 0 and again.stderr == "", again.stderr
+    assert again.stdout.strip().splitlines()[-1] == ("imported 0 file(s), skipped 6 already in the project, refused 0, "
+                                                     "skipped 2 non-sample file(s)")
+    fresh = tmp_path / "fresh"
+    assert run_cli("new", fresh).returncode == 0
+    first = run_cli("import", fresh, out)
+    assert first.returncode == 0, first.stderr
+    assert "manifest.json" not in first.stderr and "info.labels" not in first.stderr
+    with Project.open(fresh) as p, Project.open(project.path) as src:
+        assert sorted(s.hash for s in p.samples()) == sorted(s.hash for s in src.samples())
+
+
+def test_a_killed_export_leaves_a_staging_folder_the_next_export_removes(project, tmp_path):
+    populated(project, tmp_path)
+    project.close()
+    code = ("import os, sys\nfrom pathlib import Path\nfrom studio.dataset import exporter\nfrom studio.jobs import "
+            "Progress\nclass Kill(Progress):\n    def update(self, *a, **k):\n        if list(Path(sys.argv[2]).parent"
+            ".glob('.tmp-*/*/*/*')):\n            os.kill(os.getpid(), 9)\n        super().update(*a, **k)\n"
+            "exporter.run(exporter.ExportParams(Path(sys.argv[1]), Path(sys.argv[2]), 'ei-json'), Kill())\n")
+    out = tmp_path / "exports" / "data"
+    killed = subprocess.run([sys.executable, "-c", code, str(project.path), str(out)], cwd=ROOT)
+    assert killed.returncode == -9
+    (left,) = [p for p in out.parent.iterdir() if p.name.startswith(".tmp-")]
+    foreign = out.parent / ".tmp-not-ours"
+    foreign.mkdir()  # a folder with our prefix that the export did not make: left alone
+    assert run_cli("export-data", project.path, tmp_path / "exports" / "other", "--format", "csv").returncode == 0
+    assert not left.exists() and foreign.is_dir() and not out.exists()
+
+
+def test_absurd_but_finite_values_import_with_no_warnings_on_the_terminal(project, tmp_path):
+    f = tmp_path / "huge.csv"
+    f.write_text("timestamp,a,b\n0,1e308,-1e308\n10,1.7e308,5e-324\n20,0,1\n")
+    out = run_cli("import", project.path, f)
+    assert out.returncode == 0 and out.stderr == "", out.stderr
+    s = project.samples()[0]
+    np.testing.assert_array_equal(project.read(s), [[1e308, -1e308], [1.7e308, 5e-324], [0, 1]])

@@ -274,3 +274,21 @@ def test_writes_into_folders_that_are_links_out_of_the_project_are_refused(made,
     with Project.open(proj) as p, pytest.raises(ProjectError, match="outside the project"):
         runs.save(p, {"config.json": b"{}"})
     assert list(elsewhere.iterdir()) == []
+
+
+def test_a_locked_index_is_an_error_and_never_set_aside(made, monkeypatch):
+    from studio.project import index
+
+    proj, before = made
+    monkeypatch.setattr(index, "BUSY_TIMEOUT_S", 0.2)
+    holder = sqlite3.connect(proj / "index.sqlite", isolation_level=None)
+    holder.execute("PRAGMA locking_mode=EXCLUSIVE")
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        with pytest.raises(ProjectError, match="index.sqlite: database is locked"):
+            Project.open(proj)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert not (proj / "quarantine").exists()
+    assert state(proj) == before

@@ -113,3 +113,30 @@ def test_an_error_escaping_a_slot_reaches_the_window_as_one_line(qtbot, window, 
     except OSError:
         sys.excepthook(*sys.exc_info())
     assert status(w) == "/dev/ttyACM0: No such file or directory"
+
+
+@pytest.mark.parametrize("answer", ["yes", "no"])
+def test_opening_a_damaged_project_offers_the_repair(qtbot, window, tmp_path, monkeypatch, answer):
+    from PySide6.QtWidgets import QMessageBox
+
+    with Project.create(tmp_path / "p") as project:
+        add_gestures(project, ("idle", "wave"), range(2), 2.0, 100.0, "training")
+        count = len(project.samples())
+    (tmp_path / "p" / "index.sqlite").unlink()
+    import sqlite3
+
+    db = sqlite3.connect(tmp_path / "p" / "index.sqlite")  # an index without its samples table
+    db.execute("PRAGMA user_version=1")
+    db.commit()
+    db.close()
+    asked = []
+    reply = QMessageBox.StandardButton.Yes if answer == "yes" else QMessageBox.StandardButton.No
+    monkeypatch.setattr(QMessageBox, "question", lambda parent, title, text, *a: asked.append(text) or reply)
+    assert window.open_project(str(tmp_path / "p")) is False
+    assert asked and "has no samples table" in asked[0] and "quarantine" in asked[0]
+    if answer == "no":
+        assert window.project is None and "check" in status(window)
+        return
+    qtbot.waitUntil(lambda: window.project is not None, timeout=20_000)
+    assert len(window.project.samples()) == count
+    assert "repaired: index.sqlite" in window.log_view.toPlainText()

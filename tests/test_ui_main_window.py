@@ -51,7 +51,7 @@ def test_about_names_the_versions(qtbot, tmp_path):
 def test_import_runs_as_a_job_with_progress_and_lists_samples(qtbot, tmp_path):
     w, _ = make(qtbot, tmp_path)
     w.create_project(str(tmp_path / "p"))
-    files = [write_csv(tmp_path / f"wave.{i}.csv", rows=2000) for i in range(5)]
+    files = [write_csv(tmp_path / f"wave.{i}.csv", rows=2000 + i) for i in range(5)]  # distinct: not duplicates
     handle = w.run_import(files)
     assert w.job_bar.isVisibleTo(w) and w.cancel_button.isVisibleTo(w)
     with qtbot.waitSignal(handle.finished, timeout=30_000):

@@ -15,6 +15,7 @@ from typing import Any
 INDEX_FILE = "index.sqlite"
 INDEX_VERSION = 1
 SIDE_FILES = ("-wal", "-shm", "-journal")
+BUSY_TIMEOUT_S = 30.0  # how long a connection waits for another process's write to end
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS samples (
@@ -57,7 +58,7 @@ class NewerIndex(Exception):
 
 def connect(path: Path) -> sqlite3.Connection:
     """Open (creating when absent or empty) an index with its schema; raises sqlite3 errors as they come."""
-    db = sqlite3.connect(path, timeout=30.0, isolation_level=None, check_same_thread=False)
+    db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
     try:
         db.row_factory = sqlite3.Row
         db.execute("PRAGMA journal_mode=WAL")
@@ -76,13 +77,19 @@ def connect(path: Path) -> sqlite3.Connection:
 
 
 def open_index(path: Path) -> sqlite3.Connection:
-    """:func:`connect`, plus SQLite's quick check; :class:`Unreadable` when it is not a usable database."""
+    """:func:`connect`, plus SQLite's quick check; :class:`Unreadable` when the file is not a sound
+    database. A database that is only busy or locked raises sqlite3's OperationalError instead."""
     try:
         db = connect(path)
-    except sqlite3.DatabaseError as e:
+    except sqlite3.OperationalError:
+        raise  # locked, busy, cannot be opened: the file may be sound, so it is never set aside
+    except sqlite3.DatabaseError as e:  # "file is not a database", "database disk image is malformed"
         raise Unreadable(str(e)) from None
     try:
         bad = [r[0] for r in db.execute("PRAGMA quick_check") if r[0] != "ok"]
+    except sqlite3.OperationalError:
+        db.close()
+        raise
     except sqlite3.DatabaseError as e:
         bad = [str(e)]
     if bad:

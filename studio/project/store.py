@@ -103,6 +103,8 @@ class Project(Editing):
 
     def _open_index(self) -> None:
         idx = self.path / index.INDEX_FILE
+        if idx.exists() and not os.access(idx, os.R_OK | os.W_OK):
+            raise ProjectError(f"{idx}: permission denied (the index must be readable and writable by you)")
         fresh = "was missing" if not idx.exists() else "was empty" if idx.stat().st_size == 0 else ""
         try:
             for cat in CATEGORIES:

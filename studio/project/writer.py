@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from studio.formats.sample import SampleHeader
-from studio.fsutil import fsync_dir, staged_writer, temp_path_for
+from studio.fsutil import staged_writer, temp_path_for
 from studio.project import index
 from studio.project.errors import ProjectError
 from studio.project.sample import CATEGORIES, Sample, sample_file
@@ -43,12 +43,12 @@ def stage_removal(paths: list[Path]) -> list[tuple[Path, Path]]:
     """Rename files to temp names before the rows that index them are deleted; undone on failure."""
     moved: list[tuple[Path, Path]] = []
     try:
+        # not fsynced: whichever of this rename and the row's deletion survives a power cut, the
+        # next open either removes the temp (row gone) or puts the file back (row kept)
         for path in paths:
             tmp = temp_path_for(path)
             os.replace(path, tmp)
             moved.append((path, tmp))
-        for folder in {p.parent for p in paths}:
-            fsync_dir(folder)
     except BaseException:
         undo_removal(moved)
         raise
@@ -133,10 +133,10 @@ class SampleWriter:
         except BaseException:
             undo_removal(removed)
             raise
+        # no fsync after the renames: if one is lost with the power, the temp file and its row are
+        # still there, and recovery finishes the rename on the next open
         for tmp, final in self._staged:
             os.replace(tmp, final)
-        for folder in {final.parent for _, final in self._staged}:
-            fsync_dir(folder)
         finish_removal(removed)
         self.ids.extend(new_ids)
         self._rows.clear()
