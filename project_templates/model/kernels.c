@@ -6,25 +6,72 @@
  * With the Cortex-M DSP extension the dot products use SMLAD on pairs of 16-bit values. */
 
 #if defined(TMS_SIMD)
+/* The DSP instructions. With GCC (and clang) they are written as inline assembly rather than taken
+ * from <arm_acle.h>: GCC's arm_acle.h has the SIMD32 intrinsics only from GCC 10, and the toolchains
+ * PlatformIO installs for many boards are GCC 6.3 to 9. Other compilers use the ACLE intrinsics. */
+#if defined(__GNUC__)
+/* two signed bytes (0 and 2) to two halfwords */
+static inline uint32_t tms_sxtb16(uint32_t a)
+{
+    uint32_t r;
+    __asm__("sxtb16 %0, %1" : "=r"(r) : "r"(a));
+    return r;
+}
+
+/* bytes 1 and 3 (the word rotated by 8) to two halfwords, one instruction */
+static inline uint32_t tms_sxtb16_ror8(uint32_t a)
+{
+    uint32_t r;
+    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(a));
+    return r;
+}
+
+/* bytes 0 and 2 of b sign-extended and added to the halfwords of a */
+static inline uint32_t tms_sxtab16(uint32_t a, uint32_t b)
+{
+    uint32_t r;
+    __asm__("sxtab16 %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+}
+
+/* acc + a.lo * b.lo + a.hi * b.hi */
+static inline int32_t tms_smlad(uint32_t a, uint32_t b, int32_t acc)
+{
+    int32_t r;
+    __asm__("smlad %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
+    return r;
+}
+
+/* acc + a.lo * b.lo */
+static inline int32_t tms_smlabb(uint32_t a, uint32_t b, int32_t acc)
+{
+    int32_t r;
+    __asm__("smlabb %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
+    return r;
+}
+
+/* acc + a.hi * b.hi */
+static inline int32_t tms_smlatt(uint32_t a, uint32_t b, int32_t acc)
+{
+    int32_t r;
+    __asm__("smlatt %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
+    return r;
+}
+#else
 #include <arm_acle.h>
+#define tms_sxtb16(a) __sxtb16(a)
+#define tms_sxtb16_ror8(a) __sxtb16(((a) >> 8) | ((a) << 24))
+#define tms_sxtab16(a, b) __sxtab16((a), (b))
+#define tms_smlad(a, b, acc) __smlad((a), (b), (acc))
+#define tms_smlabb(a, b, acc) __smlabb((a), (b), (acc))
+#define tms_smlatt(a, b, acc) __smlatt((a), (b), (acc))
+#endif
 
 static inline uint32_t tms_load32(const void *p)
 {
     uint32_t v;
     memcpy(&v, p, 4);
     return v;
-}
-
-/* SXTB16 of the word rotated by 8: bytes 1 and 3 sign-extended to two halfwords, one instruction. */
-static inline uint32_t tms_sxtb16_ror8(uint32_t a)
-{
-#if defined(__GNUC__)
-    uint32_t r;
-    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(a));
-    return r;
-#else
-    return __sxtb16((a >> 8) | (a << 24));
-#endif
 }
 #endif
 
@@ -186,7 +233,7 @@ TMS_KERNEL void tms_widen(const int8_t *x, int k4, uint32_t *dst, int gap)
     int k;
     for (k = 0; k < k4; k += 4, dst += step) {
         const uint32_t v = tms_load32(x + k);
-        dst[0] = __sxtb16(v);
+        dst[0] = tms_sxtb16(v);
         dst[gap] = tms_sxtb16_ror8(v);
     }
 }
@@ -208,20 +255,20 @@ TMS_INLINE void tms_rows2_mode(const uint32_t *x, const int8_t *w, int k4, int r
         while (w != end) {
             const uint32_t wa = tms_load32(w), wb = tms_load32(w + 4);
             uint32_t xa = xp[0], xb = xp[1], t;
-            t = __sxtb16(wa);
-            aa = __smlad(t, xa, aa);
-            ab = __smlad(t, xb, ab);
-            t = __sxtb16(wb);
-            ba = __smlad(t, xa, ba);
-            bb = __smlad(t, xb, bb);
+            t = tms_sxtb16(wa);
+            aa = tms_smlad(t, xa, aa);
+            ab = tms_smlad(t, xb, ab);
+            t = tms_sxtb16(wb);
+            ba = tms_smlad(t, xa, ba);
+            bb = tms_smlad(t, xb, bb);
             xa = xp[2];
             xb = xp[3];
             t = tms_sxtb16_ror8(wa);
-            aa = __smlad(t, xa, aa);
-            ab = __smlad(t, xb, ab);
+            aa = tms_smlad(t, xa, aa);
+            ab = tms_smlad(t, xb, ab);
             t = tms_sxtb16_ror8(wb);
-            ba = __smlad(t, xa, ba);
-            bb = __smlad(t, xb, bb);
+            ba = tms_smlad(t, xa, ba);
+            bb = tms_smlad(t, xb, bb);
             w += 8;
             xp += 4;
         }
@@ -240,12 +287,12 @@ TMS_INLINE void tms_rows2_mode(const uint32_t *x, const int8_t *w, int k4, int r
         int k;
         for (k = 0; k < k4; k += 4, xp += 4) {
             const uint32_t wa = tms_load32(w + k);
-            uint32_t t = __sxtb16(wa);
-            aa = __smlad(t, xp[0], aa);
-            ab = __smlad(t, xp[1], ab);
+            uint32_t t = tms_sxtb16(wa);
+            aa = tms_smlad(t, xp[0], aa);
+            ab = tms_smlad(t, xp[1], ab);
             t = tms_sxtb16_ror8(wa);
-            aa = __smlad(t, xp[2], aa);
-            ab = __smlad(t, xp[3], ab);
+            aa = tms_smlad(t, xp[2], aa);
+            ab = tms_smlad(t, xp[3], ab);
         }
         out_a[r] = tms_finish(aa, mult[r], shift[r], mode, zp, lo, hi);
         out_b[r] = tms_finish(ab, mult[r], shift[r], mode, zp, lo, hi);
@@ -277,10 +324,10 @@ TMS_INLINE void tms_rows1_mode(const uint32_t *x, const int8_t *w, int k4, int r
         while (w != end) {
             const uint32_t wa = tms_load32(w), wb = tms_load32(w + 4);
             const uint32_t x02 = xp[0], x13 = xp[1];
-            a = __smlad(__sxtb16(wa), x02, a);
-            b = __smlad(__sxtb16(wb), x02, b);
-            a = __smlad(tms_sxtb16_ror8(wa), x13, a);
-            b = __smlad(tms_sxtb16_ror8(wb), x13, b);
+            a = tms_smlad(tms_sxtb16(wa), x02, a);
+            b = tms_smlad(tms_sxtb16(wb), x02, b);
+            a = tms_smlad(tms_sxtb16_ror8(wa), x13, a);
+            b = tms_smlad(tms_sxtb16_ror8(wb), x13, b);
             w += 8;
             xp += 2;
         }
@@ -292,8 +339,8 @@ TMS_INLINE void tms_rows1_mode(const uint32_t *x, const int8_t *w, int k4, int r
         int k;
         for (k = 0; k < k4; k += 4, x += 2) {
             const uint32_t wa = tms_load32(w + k);
-            a = __smlad(__sxtb16(wa), x[0], a);
-            a = __smlad(tms_sxtb16_ror8(wa), x[1], a);
+            a = tms_smlad(tms_sxtb16(wa), x[0], a);
+            a = tms_smlad(tms_sxtb16_ror8(wa), x[1], a);
         }
         out[r] = tms_finish(a, mult[r], shift[r], mode, zp, lo, hi);
     }
@@ -459,7 +506,7 @@ static inline uint32_t tms_sxtab16_ror8(uint32_t a, uint32_t b)
     __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(a), "r"(b));
     return r;
 #else
-    return __sxtab16(a, (b >> 8) | (b << 24));
+    return tms_sxtab16(a, (b >> 8) | (b << 24));
 #endif
 }
 #endif
@@ -502,14 +549,14 @@ TMS_INLINE void tms_dwconv_mode(const tms_dwconv_t *p, const int8_t *in, int8_t 
                         for (kx = 0; kx < taps_x; ++kx, src += xstep, w += wstep) {
                             const uint32_t xv = tms_load32(src);
                             const uint32_t wv = tms_load32(w);
-                            const uint32_t x02 = __sxtab16(offset2, xv);
+                            const uint32_t x02 = tms_sxtab16(offset2, xv);
                             const uint32_t x13 = tms_sxtab16_ror8(offset2, xv);
-                            const uint32_t w02 = __sxtb16(wv);
+                            const uint32_t w02 = tms_sxtb16(wv);
                             const uint32_t w13 = tms_sxtb16_ror8(wv);
-                            a0 = __smlabb(x02, w02, a0);
-                            a2 = __smlatt(x02, w02, a2);
-                            a1 = __smlabb(x13, w13, a1);
-                            a3 = __smlatt(x13, w13, a3);
+                            a0 = tms_smlabb(x02, w02, a0);
+                            a2 = tms_smlatt(x02, w02, a2);
+                            a1 = tms_smlabb(x13, w13, a1);
+                            a3 = tms_smlatt(x13, w13, a3);
                         }
                     }
                     out[c] = tms_finish(a0, mult[c], shift[c], mode, zp, lo, hi);

@@ -45,7 +45,7 @@ def write_harness(work: Path, models: list[Compiled], runs: int, baremetal: bool
     return path
 
 
-def _write_inputs(work: Path, models: list[Compiled], inputs: list[np.ndarray]) -> int:
+def write_inputs(work: Path, models: list[Compiled], inputs: list[np.ndarray]) -> int:
     runs = {len(x) for x in inputs}
     if len(runs) != 1:
         raise ValueError("every model needs the same number of inputs")
@@ -55,7 +55,7 @@ def _write_inputs(work: Path, models: list[Compiled], inputs: list[np.ndarray]) 
     return runs.pop()
 
 
-def _read_outputs(work: Path, models: list[Compiled], runs: int) -> list[np.ndarray]:
+def read_outputs(work: Path, models: list[Compiled], runs: int) -> list[np.ndarray]:
     data = np.frombuffer((work / OUTPUTS).read_bytes(), np.int8)
     out, at = [], 0
     for m in models:
@@ -73,7 +73,7 @@ def run_host(work: Path, models: list[Compiled], inputs: list[np.ndarray], defin
     from studio.cortexm import build_host
 
     work.mkdir(parents=True, exist_ok=True)
-    runs = _write_inputs(work, models, inputs)
+    runs = write_inputs(work, models, inputs)
     harness = write_harness(work, models, runs, baremetal=False)
     sources = [harness, *(m.directory / f"{m.prefix}.c" for m in models)]
     exe = build_host(sources, work / "harness", include_dirs=sorted({m.directory for m in models}), defines=defines,
@@ -81,7 +81,7 @@ def run_host(work: Path, models: list[Compiled], inputs: list[np.ndarray], defin
     done = subprocess.run([str(exe)], cwd=work, capture_output=True, text=True, timeout=600)
     if done.returncode != 0:
         raise RuntimeError(f"{exe}: exit {done.returncode}: {done.stdout.strip()} {done.stderr.strip()}")
-    return _read_outputs(work, models, runs)
+    return read_outputs(work, models, runs)
 
 
 @dataclass
@@ -102,7 +102,7 @@ def run_board(work: Path, models: list[Compiled], inputs: list[np.ndarray], core
     from studio.cortexm import build_elf, run
 
     work.mkdir(parents=True, exist_ok=True)
-    runs = _write_inputs(work, models, inputs)
+    runs = write_inputs(work, models, inputs)
     harness = write_harness(work, models, runs, baremetal=True)
     sources = [harness, *(m.directory / f"{m.prefix}.c" for m in models)]
     defines = [] if simd else [f"{m.prefix.upper()}_NO_SIMD" for m in models]
@@ -117,7 +117,7 @@ def run_board(work: Path, models: list[Compiled], inputs: list[np.ndarray], core
     stack = next((int(line.split()[1]) for line in result.stdout.splitlines() if line.startswith("stack ")), 0)
     deltas = result.mark_deltas
     if op_counts is None:
-        return BoardRun(_read_outputs(work, models, runs), deltas[1::2] if count else [], stack, elf)
+        return BoardRun(read_outputs(work, models, runs), deltas[1::2] if count else [], stack, elf)
     # marks: the zero, then per inference: before, one per kernel call, after
     per_model, instructions, at = [], [], 1
     for n in op_counts:
@@ -128,4 +128,4 @@ def run_board(work: Path, models: list[Compiled], inputs: list[np.ndarray], core
             instructions.append(sum(calls) + deltas[at + n])
             at += n + 2
         per_model.append(rows)
-    return BoardRun(_read_outputs(work, models, runs), instructions, stack, elf, per_model)
+    return BoardRun(read_outputs(work, models, runs), instructions, stack, elf, per_model)
