@@ -103,7 +103,8 @@ def test_verdicts_on_crafted_boards(tmp_path):
     base = get_board("nano33ble")
     results = {}
     for ram_kb in (256, 80, 64):
-        board = dataclasses.replace(base, ram_kb=ram_kb, id=f"ram{ram_kb}")
+        board = dataclasses.replace(base, ram_kb=ram_kb, id=f"ram{ram_kb}",
+                                    program={**base.program, "ram_bytes": ram_kb * 1024})
         results[ram_kb] = _estimate(board, model=model, work=tmp_path / str(ram_kb))
     ram = results[256].ram["total"]
     assert 0.8 * 80 * 1024 < ram < 80 * 1024
@@ -114,7 +115,8 @@ def test_verdicts_on_crafted_boards(tmp_path):
 
 def test_flash_verdict_and_energy_and_battery(tmp_path):
     model = (SHARED / "reference_models" / "ad01_int8.tflite").read_bytes()  # 279 KB of weights
-    small = dataclasses.replace(get_board("nano33ble"), flash_kb=256, id="flash256")
+    base = get_board("nano33ble")
+    small = dataclasses.replace(base, flash_kb=256, id="flash256", program={**base.program, "flash_bytes": 256 * 1024})
     e = _estimate(small, model=model, work=tmp_path / "a")
     assert e.verdicts["flash"] == "does not fit"
     b = get_board("nano33ble")
@@ -172,3 +174,26 @@ def test_boards_without_a_latency_model_are_refused_naming_those_with_one(tmp_pa
     with pytest.raises(EstimateError) as caught:
         _estimate(get_board("host-native"), model=kws.read_bytes(), work=tmp_path)
     assert str(caught.value) == line.removeprefix("tinyml-studio: error: ")
+
+
+def test_verdicts_use_what_a_program_may_take_not_the_chips_memory(tmp_path):
+    """The Nano 33 BLE's bootloader keeps 64 KB: 983,040 bytes of the 1 MiB flash are a program's."""
+    model = (SHARED / "reference_models" / "ad01_int8.tflite").read_bytes()
+    base = get_board("nano33ble")
+    assert base.program_flash_bytes == 983_040
+    e = _estimate(base, model=model, work=tmp_path / "a")
+    assert e.limits["flash_bytes"] == 983_040
+    flash = e.flash["total"]
+    between = dataclasses.replace(base, id="between", flash_kb=base.flash_kb,
+                                  program={**base.program, "flash_bytes": int(flash / 0.9)})
+    assert _estimate(between, model=model, work=tmp_path / "b").verdicts["flash"] == "tight"
+
+
+def test_the_estimate_says_where_the_frames_come_from(gesture_run, keyword_run, tmp_path):
+    e = _estimate(get_board("nano33ble"), run=gesture_run.run, work=tmp_path / "imu")
+    assert e.input == {"source": "lsm9ds1", "frames_per_s": 100.0, "sensor_hz": 119.0, "keeps_up": True}
+    assert any("LSM9DS1 runs at 119 Hz" in n for n in e.notes)
+    e = _estimate(get_board("disco_l475vg_iot01a"), run=keyword_run.run, work=tmp_path / "audio")
+    assert e.input["source"] == "serial" and e.input["baud"] == 921600 and not e.input["keeps_up"]
+    assert any("has no microphone driver" in n or "no driver for MP34DT01" in n for n in e.notes)
+    assert any("cannot keep up" in n for n in e.notes)

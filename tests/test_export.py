@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import have
+from support.stand_in import host_firmware
 
 from studio.boards import get_board, load_boards
 from studio.deploy import pio_kit
@@ -306,7 +307,7 @@ def test_awkward_labels_and_names_compile_and_come_back_exactly(gesture_run, pio
     result = export_project(weird, "nano33ble", tmp_path / "weird", project_name=name)
     config = validate_project(result.path, pio_core, pio=PIO)
     assert config.sections["platformio"]["description"] == ini_text(f"TinyML Studio impulse of {name} for "
-                                                                     "Arduino Nano 33 BLE Sense")
+                                                                     "Arduino Nano 33 BLE Sense (Rev1)")
     readme = (result.path / "README.md").read_text()
     assert all(md_text(label) in readme for label in WEIRD) and "two\nlines" not in readme
     build(result.path, "native", pio_core)
@@ -485,96 +486,6 @@ def test_library_zip_builds_with_make_and_runs(exports, tmp_path):
 
 
 # ------------------------------------------------------------------------------------------ the board's main
-
-
-ARDUINO_H = """\
-#pragma once
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-uint64_t stub_now_us;
-int stub_done;
-static inline uint32_t micros(void) { return (uint32_t)(stub_now_us += 50u); }
-static inline uint32_t millis(void) { return (uint32_t)(stub_now_us / 1000u); }
-static inline void delay(unsigned long ms) { stub_now_us += 1000u * ms; }
-static inline void noInterrupts(void) {}
-static inline void interrupts(void) {}
-struct StubSerial {
-    void begin(unsigned long) {}
-    explicit operator bool() const { return true; }
-    int available() { int c = getchar(); if (c == EOF) { stub_done = 1; return 0; } ungetc(c, stdin); return 1; }
-    int read() { return getchar(); }
-    void print(const char *s) { fputs(s, stdout); }
-    void println(const char *s) { fputs(s, stdout); fputs("\\r\\n", stdout); }
-    size_t write(const uint8_t *b, size_t n) { return fwrite(b, 1, n, stdout); }
-};
-StubSerial Serial;
-"""
-LSM9DS1_H = """\
-#pragma once
-#include <Arduino.h>
-struct StubIMU {  /* readings from stdin, in g */
-    int begin() { return 1; }
-    int readAcceleration(float &x, float &y, float &z) {
-        if (scanf("%f,%f,%f", &x, &y, &z) != 3) { stub_done = 1; return 0; }
-        return 1;
-    }
-    int readGyroscope(float &x, float &y, float &z) { x = y = z = 0.0f; return 1; }
-};
-StubIMU IMU;
-void stub_poll(void) {}
-"""
-PDM_H = """\
-#pragma once
-#include <Arduino.h>
-struct StubPDM {  /* int16 samples from stdin, 512 bytes an interrupt */
-    void (*callback)(void) = nullptr;
-    uint8_t data[512];
-    int have = 0;
-    void onReceive(void (*f)(void)) { callback = f; }
-    int begin(int, long) { return 1; }
-    int available() {
-        if (have == 0 && (have = (int)fread(data, 1, sizeof data, stdin)) == 0) stub_done = 1;
-        return have;
-    }
-    int read(void *dst, int n) {
-        n = n < have ? n : have;
-        memcpy(dst, data, (size_t)n);
-        memmove(data, data + n, (size_t)(have - n));
-        have -= n;
-        return n;
-    }
-};
-StubPDM PDM;
-void stub_poll(void) { if (PDM.callback) PDM.callback(); }
-"""
-STUB_MAIN = """\
-void setup(); void loop(); void stub_poll(void); extern int stub_done;
-int main() { setup(); while (!stub_done) { stub_poll(); loop(); } for (int i = 0; i < 64; i++) loop(); return 0; }
-"""
-
-
-def host_firmware(project: Path, folder: Path) -> Path:
-    """The board firmware (src/main.cpp, src/sensor.h, lib/impulse) built with the host compilers against a
-    stand-in of the Arduino API, its sensor and Serial fed from stdin."""
-    stubs = folder / "stubs"
-    stubs.mkdir(parents=True)
-    for name, text in (("Arduino.h", ARDUINO_H), ("Arduino_LSM9DS1.h", LSM9DS1_H), ("PDM.h", PDM_H),
-                       ("stub_main.cpp", STUB_MAIN)):
-        (stubs / name).write_text(text)
-    lib = next(d for d in (project / "lib").iterdir() if d.is_dir())  # lib/impulse or lib/capture
-    objects = []
-    for source in sorted(lib.glob("*.c")):
-        obj = folder / (source.stem + ".o")
-        subprocess.run(["gcc", "-std=gnu11", "-O2", "-c", str(source), "-o", str(obj)], check=True)
-        objects.append(str(obj))
-    program = folder / "firmware"
-    out = subprocess.run(["g++", "-std=gnu++17", "-O1", "-Wall", "-Wextra", "-Werror", "-Wno-unused-function",
-                          f"-I{stubs}", f"-I{lib}", "-o", str(program), str(project / "src/main.cpp"),
-                          str(stubs / "stub_main.cpp"), *objects, "-lm"], capture_output=True, text=True)
-    assert out.returncode == 0, out.stderr[-3000:]
-    return program
 
 
 @needs_gxx

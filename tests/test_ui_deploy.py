@@ -18,7 +18,7 @@ from studio.cortexm.serial_board import _live
 from studio.deploy import emulated, pio_kit
 from studio.deploy.platformio import PioNotFound, find_pio, pio_environment
 from studio.project import Project
-from studio.ui.live_results import NO_PORT
+from studio.ui.flash_panel import NO_PORT
 from studio.ui.pages.deploy import DeployPage
 from studio.ui.worker import JobRunner
 

@@ -48,9 +48,9 @@ def test_estimates_on_two_boards_and_the_virtual_board(qtbot, gesture_project, g
         assert view.estimate_button.isEnabled() and view.run_combo.count() == len(runs.numbers(project))
         assert view.message.text() == HINT
 
-        # the filter matches every word: "nano 33" is the Nano 33 BLE Sense only
+        # the filter matches every word: "nano 33" is the Nano 33 BLE Sense, both revisions
         qtbot.keyClicks(view.filter, "nano 33")
-        assert view.visible_boards() == ["nano33ble"]
+        assert view.visible_boards() == ["nano33ble", "nano33ble_rev2"]
         qtbot.keyClick(view.filter, Qt.Key.Key_Return)  # Enter adds the first match
         pick(qtbot, view, "esp32 devkit", "esp32dev")
         assert view.chosen == ["nano33ble", "esp32dev"]
@@ -65,7 +65,7 @@ def test_estimates_on_two_boards_and_the_virtual_board(qtbot, gesture_project, g
         for board_id, e in estimates.items():
             card = view.cards[board_id]
             assert card.flash_bar.value() == e.flash["total"] and card.ram_bar.value() == e.ram["total"]
-            assert card.flash_bar.maximum() == e.limits["flash_bytes"] == e.board["flash_kb"] * 1024
+            assert card.flash_bar.maximum() == e.limits["flash_bytes"] == e.board["program"]["flash_bytes"]
             assert card.ram_bar.maximum() == e.limits["ram_bytes"]
             assert e.verdicts == {"flash": "fits", "ram": "fits"}  # a small dense network
             assert card.verdict.text() == "<b>Fits</b>: flash fits, RAM fits"

@@ -54,9 +54,25 @@ class Board:
     active_current_ma: float | None
     sleep_current_ua: float | None
     url: str | None
+    # what a program may really take (PlatformIO's upload limits, or the app partition): the verdicts' bounds
+    program: dict[str, Any] | None = None
+    # how the board's serial port reaches the computer: {"usb": "native"|"bridge", "bridge", "max_baud", "note"}
+    serial: dict[str, Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     sources: list[str] = field(default_factory=list)
     virtual: bool = False
+
+    @property
+    def program_flash_bytes(self) -> int | None:
+        return self.program["flash_bytes"] if self.program else (self.flash_kb * 1024 if self.flash_kb else None)
+
+    @property
+    def program_ram_bytes(self) -> int | None:
+        return self.program["ram_bytes"] if self.program else (self.ram_kb * 1024 if self.ram_kb else None)
+
+    @property
+    def native_usb(self) -> bool:
+        return bool(self.serial) and self.serial.get("usb") == "native"
 
     @property
     def has_imu(self) -> bool:
@@ -119,7 +135,35 @@ def _check(data: Any, source: str) -> Board:
         raise bad("platformio.board and platformio.framework are required for real boards")
     if not isinstance(data["extra"], dict) or not isinstance(data["sources"], list) or not data["sources"]:
         raise bad("extra must be an object and sources a non-empty list")
+    problem = _program_problem(data["program"], virtual) or _serial_problem(data["serial"], virtual)
+    if problem:
+        raise bad(problem)
     return Board(**data)
+
+
+def _program_problem(program: Any, virtual: bool) -> str | None:
+    if program is None:
+        return None if virtual else "program (flash_bytes, ram_bytes, note) is required for real boards"
+    if not isinstance(program, dict) or set(program) != {"flash_bytes", "ram_bytes", "note"}:
+        return "program must hold flash_bytes, ram_bytes and note"
+    if not all(isinstance(program[k], int) and not isinstance(program[k], bool) and program[k] > 0
+               for k in ("flash_bytes", "ram_bytes")):
+        return "program.flash_bytes and program.ram_bytes must be positive whole numbers"
+    if not isinstance(program["note"], str) or not program["note"].strip():
+        return "program.note must say where the limits come from"
+    return None
+
+
+def _serial_problem(serial: Any, virtual: bool) -> str | None:
+    if serial is None:
+        return None if virtual else "serial (usb, bridge, max_baud, note) is required for real boards"
+    if not isinstance(serial, dict) or set(serial) != {"usb", "bridge", "max_baud", "note"}:
+        return "serial must hold usb, bridge, max_baud and note"
+    if serial["usb"] not in ("native", "bridge"):
+        return "serial.usb must be 'native' or 'bridge'"
+    if serial["max_baud"] is not None and not (isinstance(serial["max_baud"], int) and serial["max_baud"] > 0):
+        return "serial.max_baud must be a positive whole number or null"
+    return None
 
 
 def load_board_file(path: Path) -> Board:

@@ -109,7 +109,7 @@ def _ini(w: _Writer, envs: list[targets.Env], description: str) -> None:
 def _firmware(w: _Writer, run: Any, board: Board) -> list[targets.Env]:
     ctx = w.context
     _impulse_library(w, run, "lib/impulse")
-    envs = targets.firmware_envs(board, ctx["driver"])
+    envs = targets.firmware_envs(board, ctx["driver"], ctx["baud"])
     generic = next((e.name for e in envs if e.name.endswith("-generic")), None)
     core = generic.removesuffix("-generic") if generic else None
     ctx.update(generic_env=generic, generic_core=core, qemu_machine=get_core(core).machine if core else None)
@@ -254,13 +254,12 @@ def _stage(run: Any, board: Board, root: Path, target: str, name: str,
         else:
             envs = _firmware(w, run, board) if target == "firmware" else _capture(w, board)
             result.envs = [e.name for e in envs]
-            if context.get("driver_note"):
-                result.notes.append(context["driver_note"])
+            result.notes += context.get("notes", [])
             if board.id in result.envs and board.platformio.get("platform") not in targets.OFFLINE_PLATFORMS:
                 result.notes.append(f"[env:{board.id}] needs the {board.platformio['platform']} platform from the "
                                     "PlatformIO registry (it cannot be built offline)")
             marker = {"target": target, "board": board.id, "run": getattr(run, "number", None),
-                      "studio": __version__, "envs": result.envs}
+                      "studio": __version__, "envs": result.envs, "baud": context.get("baud")}
             w.text(MARKER, json.dumps(marker, indent=2) + "\n")
     except jinja2.TemplateError as e:
         raise ExportError(f"{project_templates_dir() / 'firmware'}: template error: {e}") from None

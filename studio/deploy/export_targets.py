@@ -8,11 +8,22 @@ from typing import Any
 
 import numpy as np
 
+from studio.boards.drivers import (
+    IMU_AXES,
+    IMU_UNITS,
+    SERIAL,
+    Driver,
+    RateError,
+    SensorRate,
+    capture_driver,
+    pick_driver,
+    sensor_rate,
+)
 from studio.boards.registry import Board
+from studio.boards.serial_link import serial_link
 from studio.c_literals import c_comment
 from studio.deploy import result_line
 from studio.deploy.pio_kit import CORE_BOARDS, CORTEXM_PLATFORM, NATIVE_PLATFORM, board_for_core
-from studio.deploy.sensor_drivers import IMU_AXES, IMU_UNITS, SERIAL, Driver, capture_driver, pick_driver
 from studio.errors import StudioError
 
 MODEL_PREFIX = "model"
@@ -134,12 +145,36 @@ def window_context(window: np.ndarray | None, framing: dict[str, Any]) -> dict[s
     return {"test_window": q.astype(np.int32) if as_int16 else x, "test_window_int16": as_int16}
 
 
+def rate_for(driver: Driver, board: Board, fs: float) -> SensorRate | None:
+    """The sensor's output rate for ``fs`` (ExportError, with both rates, when the sensor is too slow)."""
+    try:
+        return sensor_rate(driver, fs)
+    except RateError as e:
+        raise ExportError(f"board {board.id}: {e}") from None
+
+
+def sensing(board: Board, driver: Driver, framing: dict[str, Any], note: str | None) -> dict[str, Any]:
+    """The sensor's rate, the baud rate, and the notes about them, for an impulse (or capture) on ``board``."""
+    notes = [note] if note else []
+    rate, baud = None, BAUD
+    if board.platformio.get("platform") in OFFLINE_PLATFORMS:
+        notes = []  # the emulated board reads its UART, the host reads files: by design
+    elif driver is SERIAL:
+        link = serial_link(board, framing["fs"], framing["axes"], framing["audio"])
+        baud = link.baud
+        notes.append(link.note())
+    else:
+        rate = rate_for(driver, board, framing["fs"])
+        if rate is not None and rate.note:
+            notes.append(rate.note)
+    return {"sensor_rate": rate, "baud": baud, "notes": notes,
+            "sensor_rate_text": format(rate.hz, "g") if rate is not None else ""}
+
+
 def impulse_context(run: Any, board: Board, project_name: str, window: np.ndarray | None) -> dict[str, Any]:
     """Everything the firmware, native and library templates need about the impulse and the board."""
     framing = run_framing(run)
     driver, note = pick_driver(board, framing["audio"], framing["axes"])
-    if board.platformio.get("platform") in OFFLINE_PLATFORMS:
-        note = None  # the emulated board reads its UART, the host reads files: by design
     labels = framing["classes"]
     banner = result_line.format_banner({
         "project": project_name, "board": board.id, "hz": framing["fs"], "window": framing["window_frames"],
@@ -152,17 +187,18 @@ def impulse_context(run: Any, board: Board, project_name: str, window: np.ndarra
         **framing, **window_context(window, framing), "prefix": MODEL_PREFIX, "PREFIX": MODEL_PREFIX.upper(),
         "labels": labels, "label_fields": [result_line.escape_text(s) for s in labels],
         "labels_md": [md_text(s) for s in labels], "banner": banner, "line_max": line_max(labels),
-        "driver": driver, "driver_note": note, "board": board, "board_name_md": md_text(board.name),
+        "driver": driver, "board": board, "board_name_md": md_text(board.name),
         "project_md": md_text(project_name), "project_comment": c_comment(project_name),
         "has_anomaly": run.anomaly is not None, "axis_names": axes, "axis_units": units,
-        "run_number": getattr(run, "number", 0), "baud": BAUD,
+        "run_number": getattr(run, "number", 0), **sensing(board, driver, framing, note),
+        "driver_note": note if board.platformio.get("platform") not in OFFLINE_PLATFORMS else None,
         "fs_text": format(framing["fs"], "g"), "window_ms": framing["window_frames"] * 1000.0 / framing["fs"],
         "stride_ms": framing["stride_frames"] * 1000.0 / framing["fs"], "decimals": result_line.DECIMALS,
     }
 
 
-def firmware_envs(board: Board, driver: Driver) -> list[Env]:
-    envs = [board_env(board, driver, BAUD),
+def firmware_envs(board: Board, driver: Driver, baud: int = BAUD) -> list[Env]:
+    envs = [board_env(board, driver, baud),
             native_env("this computer: runs the impulse on recorded data (see README.md)"), generic_env(board)]
     return [e for e in envs if e is not None]
 
@@ -186,7 +222,10 @@ def capture_context(run: Any | None, board: Board, project_name: str) -> dict[st
     if mic and (fs != round(fs) or not 1000 <= fs <= 48000):
         raise ExportError(f"board {board.id}: the microphone code records at whole rates of 1-48 kHz, not {fs:g} Hz")
     names = ["audio"] if mic else list(IMU_AXES[:axes])
-    return {"driver": driver, "mic": mic, "axes": axes, "fs": fs, "fs_text": format(fs, "g"),
+    rate = None if mic else rate_for(driver, board, fs)
+    return {"driver": driver, "mic": mic, "axes": axes, "fs": fs, "fs_text": format(fs, "g"), "sensor_rate": rate,
+            "sensor_rate_text": format(rate.hz, "g") if rate is not None else "",
+            "notes": [rate.note] if rate is not None and rate.note else [],
             "period_us": max(1, round(1e6 / fs)), "axis_names": names,
             "axis_units": ["int16"] if mic else list(IMU_UNITS[:axes]), "header": "# " + ",".join(names),
             "frame_samples": FRAME_SAMPLES, "baud": AUDIO_BAUD if mic else BAUD, "board": board,

@@ -58,6 +58,8 @@ class Estimate:
     tflm_arena: int | None = None
     source: str = ""
     notes: list[str] = field(default_factory=list)
+    # where the board's frames come from: its sensor at a rate, or the serial port with what it carries
+    input: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -101,9 +103,35 @@ def not_estimable(board: Board) -> str:
 
 
 def board_summary(board: Board) -> dict[str, Any]:
-    keys = ("id", "name", "mcu", "core", "clock_mhz", "flash_kb", "ram_kb", "supply_voltage_v", "active_current_ma",
-            "sleep_current_ua", "virtual")
+    keys = ("id", "name", "mcu", "core", "clock_mhz", "flash_kb", "ram_kb", "program", "supply_voltage_v",
+            "active_current_ma", "sleep_current_ua", "virtual")
     return {k: getattr(board, k) for k in keys}
+
+
+def frame_source(board: Board, framing: dict[str, Any], notes: list[str]) -> dict[str, Any]:
+    """How the exported firmware gets its frames on ``board``: the sensor (and the rate it runs at) or the
+    serial port (and how many frames a second it carries); what the user should know goes to ``notes``."""
+    from studio.boards.drivers import SERIAL, RateError, pick_driver, sensor_rate
+    from studio.boards.serial_link import serial_link
+
+    try:
+        fs, axes, audio = float(framing["frequency_hz"]), int(framing["axes"]), framing.get("kind") == "audio"
+    except (KeyError, TypeError, ValueError):
+        return {}
+    driver, why = pick_driver(board, audio, axes)
+    if driver is SERIAL:
+        link = serial_link(board, fs, axes, audio)
+        notes.append(f"{why}; {link.note()}")
+        return {"source": "serial", "baud": link.baud, "frames_per_s": fs, "carried_per_s": link.carried_per_s,
+                "keeps_up": link.keeps_up}
+    try:
+        rate = sensor_rate(driver, fs)
+    except RateError as e:
+        notes.append(f"{board.id}: {e}")
+        return {"source": driver.id, "frames_per_s": fs, "sensor_hz": None, "keeps_up": False}
+    if rate is not None and rate.note:
+        notes.append(rate.note)
+    return {"source": driver.id, "frames_per_s": fs, "sensor_hz": rate.hz if rate else None, "keeps_up": True}
 
 
 @dataclass
@@ -209,12 +237,13 @@ def _estimate(params: EstimateParams, work: Path, progress: ProgressLike) -> Est
         measured={"network": measured.network_instructions or 0, "dsp": dsp_instr, "io": io_instr,
                   "anomaly": anomaly_instr, "pipeline": measured.pipeline_instructions or 0},
         macs=compiled.macs, source=source)
-    estimate.limits = {"flash_bytes": board.flash_kb * 1024 if board.flash_kb else None,
-                       "ram_bytes": board.ram_kb * 1024 if board.ram_kb else None}
+    estimate.limits = {"flash_bytes": board.program_flash_bytes, "ram_bytes": board.program_ram_bytes}
     estimate.verdicts = {"flash": verdict(flash["total"], estimate.limits["flash_bytes"]),
                          "ram": verdict(ram["total"], estimate.limits["ram_bytes"])}
     if board.active_current_ma and board.supply_voltage_v:
         estimate.energy_uj = latency["total"] * board.supply_voltage_v * board.active_current_ma
+    if impulse and not board.virtual:
+        estimate.input = frame_source(board, params.run.config.get("framing") or {}, estimate.notes)
     if costs.modelled:
         estimate.notes.append(f"{board.core}: {costs.modelled}")
     if not clock_hz:

@@ -44,7 +44,7 @@ from studio.project import Project
 from studio.project.safepath import own_folder
 from studio.ui import theme
 from studio.ui.estimates_view import EstimatesView
-from studio.ui.live_results import FlashPanel
+from studio.ui.flash_panel import FlashPanel
 from studio.ui.worker import JobRunner
 
 TARGETS = (("firmware", "Firmware project"), ("capture", "Data-capture firmware"), ("library", "C library (zip)"))
@@ -280,6 +280,7 @@ class DeployView(QWidget):
             data = json.loads((self.export_folder() / MARKER).read_text(encoding="utf-8"))
             if data.get("board") == self.board() and data.get("target") == self.target():
                 envs = [str(e) for e in data.get("envs") or []]
+                self.panel.set_baud(data.get("baud"))
         except (OSError, ValueError, AttributeError):
             pass
         keep = self.env()

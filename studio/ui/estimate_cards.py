@@ -26,7 +26,9 @@ VERDICT_TONES = {"fits": "good", "tight": "warning", "does not fit": "error", "n
 
 def board_line(b: Board) -> str:
     clock = f"{b.clock_mhz:g} MHz" if b.clock_mhz else "no clock"
-    memory = f"{b.flash_kb:,} KB flash / {b.ram_kb:,} KB RAM" if b.flash_kb and b.ram_kb else "no memory limits"
+    flash, ram = b.program_flash_bytes, b.program_ram_bytes
+    memory = f"{flash / 1024:,.0f} KB flash / {ram / 1024:,.0f} KB RAM for a program" if flash and ram \
+        else "no memory limits"
     return f"{b.name} — {b.mcu}, {b.core}, {clock}, {memory}"
 
 
