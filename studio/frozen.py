@@ -16,7 +16,8 @@ bytecode) take effect, ``-W ARG`` adds a warnings filter, and ``-E -s -S -I -O -
 -X OPT`` are accepted and ignored. Anything else, flags without a script, ``-c``, ``-m`` or ``-`` included, is
 the ``tinyml-studio`` command line: no command of the app ends in ``.py``, so the two never meet.
 
-Importing this module is cheap (standard library only); the app's CLI is imported only when needed.
+Importing this module is cheap (the standard library and ``studio.paths``); the app's CLI is imported only
+when it runs, since a Python command line never needs it.
 """
 
 from __future__ import annotations
@@ -31,25 +32,14 @@ import types
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+
+from studio.paths import is_frozen
 
 # one-letter options of python that take no argument (accepted; -u and -B take effect)
 _NO_ARG_FLAGS = frozenset("uBEsSIOqbdvRP")
 # options whose argument follows, attached (-Wignore) or as the next word (-W ignore)
 _ARG_FLAGS = frozenset("WX")
 _SCRIPT_SUFFIXES = (".py", ".pyw", ".pyc")
-
-
-def is_frozen() -> bool:
-    """Whether this process runs from a PyInstaller bundle."""
-    return bool(getattr(sys, "frozen", False))
-
-
-def bundle_dir() -> Path:
-    """Where the frozen app keeps its modules and data (``sys._MEIPASS``: ``_internal/`` beside the
-    executable), else the folder of the running interpreter."""
-    meipass = getattr(sys, "_MEIPASS", None)
-    return Path(meipass) if meipass else Path(sys.executable).resolve().parent
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Parameter schemas for registry blocks (DSP, learning, deploy): types, ranges, defaults, one-line errors."""
+"""Registry entries and their parameter schemas (DSP, learning blocks): types, ranges, defaults, one-line errors."""
 
 from __future__ import annotations
 
@@ -58,6 +58,24 @@ class Param:
             raise ParamError(f"{self.name} must be at least {self.minimum:g} (got {v:g})")
         if self.maximum is not None and v > self.maximum:
             raise ParamError(f"{self.name} must be at most {self.maximum:g} (got {v:g})")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What every registry item (a DSP block, a learning block) has: a name, a title, a version, a parameter
+    schema and a one-line summary. Subclasses add what their kind of item needs."""
+
+    name: str
+    title: str
+    version: int
+    schema: tuple[Param, ...]
+    summary: str
+
+    def defaults(self) -> dict[str, Any]:
+        return {p.name: p.default for p in self.schema}
+
+    def resolve(self, given: dict[str, Any]) -> dict[str, Any]:
+        return resolve(self.schema, given)
 
 
 def resolve(schema: tuple[Param, ...], given: dict[str, Any]) -> dict[str, Any]:

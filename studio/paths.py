@@ -1,4 +1,4 @@
-"""Where the app's data files are (boards, firmware templates)."""
+"""Where the app's data files are (boards, firmware templates), and whether it runs frozen (PyInstaller)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,21 @@ from pathlib import Path
 _REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
+def is_frozen() -> bool:
+    """Whether this process runs from a PyInstaller bundle."""
+    return bool(getattr(sys, "frozen", False))
+
+
+def bundle_dir() -> Path:
+    """Where the frozen app keeps its modules and data (``sys._MEIPASS``: ``_internal/`` beside the
+    executable), else the folder of the running interpreter."""
+    meipass = getattr(sys, "_MEIPASS", None)
+    return Path(meipass) if meipass else Path(sys.executable).resolve().parent
+
+
 def _data_root() -> Path:
-    """The checkout, or in the frozen app (PyInstaller) the folder its data was bundled into: ``sys._MEIPASS``
-    (``_internal/`` beside the executable), else the executable's folder."""
-    if getattr(sys, "frozen", False):
-        meipass = getattr(sys, "_MEIPASS", None)
-        return Path(meipass) if meipass else Path(sys.executable).resolve().parent
-    return _REPO_ROOT
+    """The checkout, or in the frozen app the folder its data was bundled into."""
+    return bundle_dir() if is_frozen() else _REPO_ROOT
 
 
 def resources_dir() -> Path:

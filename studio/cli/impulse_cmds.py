@@ -6,8 +6,7 @@ import argparse
 from pathlib import Path
 
 from studio.cli.common import CommandError, emit_json, name_values, open_project, run_job, warn
-
-DSP_CHOICES = ("raw", "flatten", "spectral", "mfcc", "mfe", "spectrogram")
+from studio.dsp.registry import all_blocks  # the registry: light (numpy, scipy), so --help can list the blocks
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -15,7 +14,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("dir", help="project folder")
     p.add_argument("--window-ms", type=float, required=True)
     p.add_argument("--stride-ms", type=float, required=True)
-    p.add_argument("--dsp", required=True, choices=DSP_CHOICES)
+    p.add_argument("--dsp", required=True, choices=[b.name for b in all_blocks()])
     p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="a block parameter (repeat)")
     p.add_argument("--frequency", type=float, help="impulse sampling rate (default: the dataset's most common)")
     p.add_argument("--drop-short", action="store_true", help="drop samples shorter than a window (default: pad)")

@@ -24,8 +24,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from studio.errors import StudioError
-from studio.frozen import is_frozen
 from studio.jobs import Cancelled, ProgressLike
+from studio.paths import is_frozen
 
 BUILD_TIMEOUT = 1800.0  # seconds for one pio run
 QUICK_TIMEOUT = 120.0  # pio commands that read files only

@@ -1,5 +1,10 @@
-"""The block registry: each block declares its schema and version and is configured once per
-impulse (rate, window length, axes), which resolves defaults and checks every parameter."""
+"""The DSP block registry. Each entry carries everything about its block: the parameter schema and defaults,
+the version, the computation and its check, the names of the features it computes, and its C port (the
+template in ``project_templates/impulse/`` and the function that builds the template's tables). Adding a block
+is one module that registers one entry, plus its C template (docs/architecture.md).
+
+A block is configured once per impulse (rate, window length, axes), which resolves defaults and checks every
+parameter."""
 
 from __future__ import annotations
 
@@ -9,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from studio.dsp.params import DspError, Param, next_pow2, resolve
+from studio.dsp.params import DspError
+from studio.params import Entry
 
 
 @dataclass(frozen=True)
@@ -28,20 +34,26 @@ class Configured:
         out = self.block.compute(np.asarray(window, dtype=np.float32), self.fs, self.params)
         return out.reshape(self.shape).astype(np.float32, copy=False)
 
+    def feature_names(self, axis_names: list[str] | None = None) -> list[str]:
+        """One name a feature, in the order ``run`` returns them (``axis_names`` default to axis1, axis2...)."""
+        names = axis_names or [f"axis{i + 1}" for i in range(self.axes)]
+        return self.block.feature_names(self, names)
+
+    def c_context(self) -> dict[str, Any]:
+        """What the block's C template needs: its tables, computed with the Python block's own functions."""
+        return {"template": self.block.c_template, **self.block.c_tables(self),
+                "feature_count": int(np.prod(self.shape))}
+
 
 @dataclass(frozen=True)
-class Block:
-    name: str
-    title: str
-    version: int
-    schema: tuple[Param, ...]
+class Block(Entry):
     compute: Callable[[np.ndarray, float, dict[str, Any]], np.ndarray]
     check: Callable[[dict[str, Any], float, int, int, set[str], list[str]], None]
-    summary: str
+    feature_names: Callable[[Configured, list[str]], list[str]]
+    c_template: str  # a template of project_templates/impulse/
+    c_tables: Callable[[Configured], dict[str, Any]]
+    c_version: int  # the version of the formulas the C template implements
     single_axis: bool = False
-
-    def defaults(self) -> dict[str, Any]:
-        return {p.name: p.default for p in self.schema}
 
     def configure(self, given: dict[str, Any], fs: float, window_frames: int, axes: int) -> Configured:
         if not fs > 0:
@@ -50,24 +62,30 @@ class Block:
             raise DspError("the window holds no samples")
         if self.single_axis and axes != 1:
             raise DspError(f"{self.title} takes one axis (audio); this data has {axes}")
-        params = resolve(self.schema, given)
+        params = self.resolve(given)
         notes: list[str] = []
         self.check(params, fs, window_frames, axes, set(given), notes)
         probe = self.compute(np.zeros((window_frames, axes), np.float32), fs, params)
         return Configured(self, params, fs, window_frames, axes, tuple(probe.shape), notes)
+
+    def missing(self) -> list[str]:
+        """The parts of the entry that are absent (a test requires none)."""
+        parts = {"compute": self.compute, "check": self.check, "feature_names": self.feature_names,
+                 "c_template": self.c_template, "c_tables": self.c_tables, "c_version": self.c_version}
+        return [name for name, part in parts.items() if not part]
 
 
 BLOCKS: dict[str, Block] = {}
 
 
 def register(block: Block) -> Block:
+    if block.missing():
+        raise ValueError(f"DSP block {block.name} lacks {', '.join(block.missing())}")
     BLOCKS[block.name] = block
     return block
 
 
 def get_block(name: str) -> Block:
-    import studio.dsp.blocks  # noqa: F401 - fills the registry
-
     try:
         return BLOCKS[name]
     except KeyError:
@@ -75,25 +93,4 @@ def get_block(name: str) -> Block:
 
 
 def all_blocks() -> list[Block]:
-    import studio.dsp.blocks  # noqa: F401
-
     return list(BLOCKS.values())
-
-
-def frame_samples(ms: float, fs: float, what: str) -> int:
-    n = int(round(ms * fs / 1000.0))
-    if n < 1:
-        raise DspError(f"{what} of {ms:g} ms is shorter than one sample at {fs:g} Hz")
-    return n
-
-
-def fit_fft(params: dict[str, Any], given: set[str], frame: int, notes: list[str]) -> None:
-    """An FFT the user set shorter than the frame is an error; the default grows to fit it."""
-    nfft = params["fft_length"]
-    if frame <= nfft:
-        return
-    if "fft_length" in given:
-        raise DspError(f"FFT length {nfft} is shorter than the frame ({frame} samples); "
-                       f"use at least {next_pow2(frame)}")
-    params["fft_length"] = next_pow2(frame)
-    notes.append(f"FFT length raised from {nfft} to {params['fft_length']} to hold a {frame}-sample frame")

@@ -12,10 +12,9 @@ import numpy as np
 from studio import c_literals
 from studio.c_literals import CSourceError as ImpulseCError
 from studio.code_templates import code_environment
-from studio.dsp.registry import Configured, get_block
+from studio.dsp.registry import Configured, all_blocks, get_block
 from studio.errors import StudioError
 from studio.fsutil import atomic_write_text
-from studio.impulse_c.tables import C_VERSIONS, block_context
 from studio.learn.anomaly import AnomalyModel
 
 OUTPUTS = {"impulse.h": "impulse.h.j2", "impulse.c": "impulse.c.j2", "impulse_run.c": "impulse_run.c.j2"}
@@ -23,19 +22,16 @@ OUTPUTS = {"impulse.h": "impulse.h.j2", "impulse.c": "impulse.c.j2", "impulse_ru
 
 def _configure(dsp: dict[str, Any], framing: dict[str, Any], feature_shape: Sequence[int]) -> Configured:
     name, version = dsp.get("block"), dsp.get("version")
-    if name not in C_VERSIONS:
-        raise ImpulseCError(f"DSP block {name!r} has no C implementation (C exists for "
-                            f"{', '.join(sorted(C_VERSIONS))})")
-    try:
-        block = get_block(name)
-    except StudioError as e:
-        raise ImpulseCError(str(e)) from None
-    if version != C_VERSIONS[name]:
-        raise ImpulseCError(f"DSP block {name} version {version} has no C implementation (the C templates "
-                            f"implement version {C_VERSIONS[name]})")
-    if block.version != C_VERSIONS[name]:
-        raise ImpulseCError(f"the studio's {name} block is version {block.version} but the C templates implement "
-                            f"version {C_VERSIONS[name]}")
+    with_c = sorted(b.name for b in all_blocks() if b.c_template)
+    if name not in with_c:
+        raise ImpulseCError(f"DSP block {name!r} has no C implementation (C exists for {', '.join(with_c)})")
+    block = get_block(name)
+    if block.c_version != block.version:
+        raise ImpulseCError(f"the studio's {name} block is version {block.version} but its C template implements "
+                            f"version {block.c_version}")
+    if version != block.c_version:
+        raise ImpulseCError(f"DSP block {name} version {version} has no C implementation (the C template "
+                            f"implements version {block.c_version})")
     try:
         configured = block.configure(dict(dsp.get("params") or {}), float(framing["frequency_hz"]),
                                      int(framing["window_frames"]), int(framing["axes"]))
@@ -82,7 +78,7 @@ def render_impulse(dsp: dict[str, Any], framing: dict[str, Any], feature_shape: 
     if not classes:
         raise ImpulseCError("the impulse has no classes")
     configured = _configure(dsp, framing, feature_shape)
-    block = block_context(configured)
+    block = configured.c_context()
     labels = [c_literals.c_string(str(label)) for label in classes]
     context = {
         "block_name": configured.block.name, "block_version": configured.block.version,

@@ -10,20 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from studio.params import Param, resolve
+from studio.params import Entry, Param
 from studio.project import Project
 
 
 @dataclass(frozen=True)
-class LearnBlock:
-    name: str
-    title: str
-    version: int
-    schema: tuple[Param, ...]
-    summary: str
-
-    def resolve(self, given: dict[str, Any]) -> dict[str, Any]:
-        return resolve(self.schema, given)
+class LearnBlock(Entry):
+    """A learning block: a registry entry (name, version, schema with defaults, summary) like a DSP block."""
 
 
 CLASSIFIER = LearnBlock("classifier", "Classifier (neural network)", 1, (
