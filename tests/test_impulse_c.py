@@ -11,6 +11,7 @@ axis), which only have to stay there.
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import textwrap
@@ -28,6 +29,7 @@ from studio.devices.gestures import GESTURES, G, GestureSynth
 from studio.dsp.registry import Configured, get_block
 from studio.impulse_c import ImpulseCError, c_string, render_for_run, render_impulse
 from studio.learn.anomaly import AnomalyModel
+from studio.learn.runs import Run
 
 pytestmark = pytest.mark.skipif(not have("gcc"), reason="gcc (the host C compiler) is not installed")
 
@@ -453,9 +455,12 @@ def test_unknown_block_version_prefix_shape_and_labels_are_refused(tmp_path):
 def test_render_for_run_takes_everything_from_the_run(tmp_path):
     c = get_block("spectral").configure({}, 100.0, 200, 3)
     model = AnomalyModel([0, 4], [0.0, 1.0], [1.0, 2.0], [[0.0, 0.0], [1.0, 1.0]], 2.5)
-    run = SimpleNamespace(number=3, anomaly=model.to_dict(), config={
+    run_dir = tmp_path / "run-0003"
+    run_dir.mkdir()
+    (run_dir / "anomaly.json").write_text(json.dumps(model.to_dict()))
+    run = Run(3, run_dir, {
         "dsp": dsp(c), "framing": {**framing(c), "stride_frames": 20}, "feature_shape": list(c.shape),
-        "classes": ["circle", "idle"]})
+        "classes": ["circle", "idle"]}, {})
     render_for_run(run, tmp_path, model_prefix="net")
     header = (tmp_path / "impulse.h").read_text()
     for line in ("#define IMPULSE_WINDOW_FRAMES 200", "#define IMPULSE_STRIDE_FRAMES 20", "#define IMPULSE_AXES 3",

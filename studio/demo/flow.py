@@ -22,6 +22,7 @@ import numpy as np
 
 from studio.errors import StudioError
 from studio.jobs import ProgressLike
+from studio.learn.runs import Run
 
 GESTURES = ("idle", "wave", "circle", "shake")
 BOARD = "nano33ble"  # the board the estimate and the firmware are for
@@ -272,7 +273,7 @@ def _train(params: DemoParams, project_dir: Path, report: DemoReport, context: d
             f"on {m['float']['windows']} testing windows; int8 model {m['int8']['model_bytes']:,} B")
 
 
-def _test(project_dir: Path, run: Any, report: DemoReport, progress: ProgressLike) -> str:
+def _test(project_dir: Path, run: Run, report: DemoReport, progress: ProgressLike) -> str:
     from studio.learn import classify
 
     tested = classify.run(classify.TestParams(project_dir, run.number), progress)
@@ -282,7 +283,7 @@ def _test(project_dir: Path, run: Any, report: DemoReport, progress: ProgressLik
         f"{kind} {acc:.0%}" for kind, acc in tested.sample_accuracy.items() if acc is not None)
 
 
-def _estimate(run: Any, report: DemoReport, progress: ProgressLike) -> str:
+def _estimate(run: Run, report: DemoReport, progress: ProgressLike) -> str:
     from studio.boards import get_board
     from studio.estimate import estimate
 
@@ -298,7 +299,7 @@ def _estimate(run: Any, report: DemoReport, progress: ProgressLike) -> str:
             f"{e.latency['total']:.2f} ms per window ({e.verdicts['flash']}, {e.verdicts['ram']})")
 
 
-def _export(run: Any, workdir: Path, report: DemoReport, context: dict) -> str:
+def _export(run: Run, workdir: Path, report: DemoReport, context: dict) -> str:
     from studio.deploy.export import export_project
 
     for board in (BOARD, EMULATED):
@@ -324,20 +325,12 @@ def _build(params: DemoParams, report: DemoReport, context: dict, progress: Prog
     return "; ".join(out)
 
 
-def testing_windows(run: Any) -> np.ndarray:
+def testing_windows(run: Run) -> np.ndarray:
     """Every testing sample's windows, cut as the test job cuts them: (windows, frames, axes) float32."""
-    from studio.dsp.windowing import Framing, ImpulseConfig, windows_of
-    from studio.project import Project
-
-    f = run.config["framing"]
-    framing = Framing(f["frequency_hz"], f["window_frames"], f["stride_frames"], f["kind"])
-    pad = ImpulseConfig.from_dict(run.config["impulse"]).pad_short
-    with Project.open(run.path.parent.parent) as project:
-        cut = [windows_of(project.read(s), s.frequency_hz, framing, pad) for s in project.samples(category="testing")]
-    return np.concatenate(cut).astype(np.float32)
+    return np.concatenate([windows for _, windows in run.windows("testing")]).astype(np.float32)
 
 
-def _native(run: Any, workdir: Path, report: DemoReport, context: dict, progress: ProgressLike) -> str:
+def _native(run: Run, workdir: Path, report: DemoReport, context: dict, progress: ProgressLike) -> str:
     from studio.deploy import agreement
     from studio.deploy.result_line import ResultLine, parse_line
 
@@ -354,7 +347,7 @@ def _native(run: Any, workdir: Path, report: DemoReport, context: dict, progress
         raise DemoError(f"{program}: exit status {done.returncode}: {done.stderr.strip()[:200]}")
     results = [r for r in map(parse_line, done.stdout.splitlines()) if isinstance(r, ResultLine)]
     expected, step = agreement.expected_scores(run, windows)
-    match = agreement.compare(results, expected, step, run.config["classes"])
+    match = agreement.compare(results, expected, step, run.labels)
     report.native = match.to_dict()
     if not match.exact:
         report.problems.append(f"host program: {match.same_top} of {len(windows)} windows have Python's top class, "
@@ -363,7 +356,7 @@ def _native(run: Any, workdir: Path, report: DemoReport, context: dict, progress
             f"{match.worst_difference:.2g} (one int8 step is {step:.3g})")
 
 
-def _emulated(params: DemoParams, run: Any, report: DemoReport, context: dict, progress: ProgressLike) -> str:
+def _emulated(params: DemoParams, run: Run, report: DemoReport, context: dict, progress: ProgressLike) -> str:
     from studio.deploy import agreement, emulated
 
     elf = context[EMULATED].path / ".pio" / "build" / EMULATED / "firmware.elf"
@@ -373,11 +366,11 @@ def _emulated(params: DemoParams, run: Any, report: DemoReport, context: dict, p
     frames = np.concatenate(parts)
     progress.update(0.0, f"flashing the emulated board; streaming {len(GESTURES)} live gestures in real time")
     shown = emulated.run(emulated.EmulatedParams(elf, frames, FREQUENCY_HZ, realtime=True, axis_names=AXES), progress)
-    f = run.config["framing"]
-    windows = emulated.stream_windows(shown.sent, f["window_frames"], f["stride_frames"])
+    f = run.framing
+    windows = emulated.stream_windows(shown.sent, f.window_frames, f.stride_frames)
     expected, step = agreement.expected_scores(run, windows)
-    match = agreement.compare(shown.results, expected, step, run.config["classes"])
-    recognised = _recognised(shown.results, len(parts[0]), f["window_frames"], f["stride_frames"])
+    match = agreement.compare(shown.results, expected, step, run.labels)
+    recognised = _recognised(shown.results, len(parts[0]), f.window_frames, f.stride_frames)
     report.emulated = {"elf": str(elf), "frames": len(frames), "lines_sent": shown.lines_sent,
                        "windows_expected": shown.windows_expected, "results": len(shown.results),
                        "complete": shown.complete, "errors": [str(e) for e in shown.errors],

@@ -10,20 +10,17 @@ from typing import Any
 import numpy as np
 
 from studio.deploy.result_line import ResultLine
+from studio.learn.reference import Reference
+from studio.learn.runs import Run
 
 
-def expected_scores(run: Any, windows: np.ndarray) -> tuple[np.ndarray, float]:
+def expected_scores(run: Run, windows: np.ndarray) -> tuple[np.ndarray, float]:
     """The int8 reference's scores on the Python features of ``windows`` (count, frames, axes), and one output
     step (the int8 output's scale): what a correct firmware prints for those windows."""
-    from studio.dsp.registry import get_block
-    from studio.learn.reference import Reference
-
-    f, dsp = run.config["framing"], run.config["dsp"]
-    block = get_block(dsp["block"]).configure(dsp.get("params") or {}, f["frequency_hz"], f["window_frames"],
-                                              f["axes"])
+    block = run.block()
     ref = Reference(run.model_bytes("int8"))
     if not len(windows):
-        return np.zeros((0, len(run.config["classes"])), np.float32), float(ref.output["quantization"][0])
+        return np.zeros((0, len(run.labels)), np.float32), float(ref.output["quantization"][0])
     return ref.probabilities(np.stack([block.run(w) for w in windows])), float(ref.output["quantization"][0])
 
 

@@ -10,6 +10,7 @@ docs/firmware-export.md describes the projects.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from studio.deploy.export_targets import ExportError
 from studio.deploy.pio_kit import CORTEXM_PLATFORM
 from studio.errors import StudioError
 from studio.fsutil import clean_stale_staging, staging_folder
+from studio.learn.runs import Run
 from studio.paths import project_templates_dir
 
 TARGETS = ("firmware", "capture", "library")
@@ -82,7 +84,7 @@ class _Writer:
                              if p not in before)
 
 
-def _impulse_library(w: _Writer, run: Any, folder: str) -> None:
+def _impulse_library(w: _Writer, run: Run, folder: str) -> None:
     """The compiled model, the DSP in C and the firmware's output and stream code, in ``folder``."""
     from studio.compiler import CompileError, compile_model
     from studio.impulse_c import ImpulseCError, render_for_run
@@ -106,7 +108,7 @@ def _ini(w: _Writer, envs: list[targets.Env], description: str) -> None:
     w.render("platformio.ini.j2", "platformio.ini", envs=envs, description=description)
 
 
-def _firmware(w: _Writer, run: Any, board: Board) -> list[targets.Env]:
+def _firmware(w: _Writer, run: Run, board: Board) -> list[targets.Env]:
     ctx = w.context
     _impulse_library(w, run, "lib/impulse")
     envs = targets.firmware_envs(board, ctx["driver"], ctx["baud"])
@@ -145,7 +147,7 @@ def _capture(w: _Writer, board: Board) -> list[targets.Env]:
     return envs
 
 
-def _library(w: _Writer, run: Any, top: str) -> None:
+def _library(w: _Writer, run: Run, top: str) -> None:
     _impulse_library(w, run, f"{top}/impulse")
     w.render("src/native_main.c.j2", f"{top}/example/main.c")
     w.render("library/Makefile.j2", f"{top}/Makefile")
@@ -155,34 +157,16 @@ def _library(w: _Writer, run: Any, top: str) -> None:
 # --------------------------------------------------------------------------------------------- entry point
 
 
-def _project_name(run: Any) -> str:
-    try:
-        data = json.loads((Path(run.path).parent.parent / "project.json").read_text(encoding="utf-8"))
-        return str(data.get("name") or "impulse")
-    except (OSError, ValueError, AttributeError, TypeError):
-        return "impulse"
-
-
-def project_window(run: Any) -> tuple[np.ndarray, str] | None:
+def project_window(run: Run) -> tuple[np.ndarray, str] | None:
     """The first window of the run's project's first testing sample (else training) that fits the impulse, cut
     as the test job cuts it, and where it comes from; ``None`` when there is none."""
-    from studio.dsp.windowing import Framing, ImpulseConfig, windows_of
-    from studio.project import Project
-
     try:
-        f = run.config["framing"]
-        framing = Framing(float(f["frequency_hz"]), int(f["window_frames"]),
-                          int(f.get("stride_frames") or f["window_frames"]), str(f["kind"]))
-        pad = ImpulseConfig.from_dict(run.config["impulse"]).pad_short
-        with Project.open(Path(run.path).parent.parent) as project:
-            for category in ("testing", "training"):
-                for sample in project.samples(category=category, enabled=True):
-                    if sample.kind != framing.kind or len(sample.sensors) != int(f["axes"]):
-                        continue
-                    windows = windows_of(project.read(sample), sample.frequency_hz, framing, pad)
+        for category in ("testing", "training"):
+            with contextlib.closing(run.windows(category)) as samples:
+                for sample, windows in samples:
                     if len(windows):
                         return windows[0], f"the first window of {category} sample {sample.name} ({sample.label})"
-    except (StudioError, OSError, KeyError, TypeError, ValueError):
+    except (StudioError, OSError):
         return None
     return None
 
@@ -202,7 +186,7 @@ def destination(out_dir: str | Path, target: str) -> Path:
     return out.with_name(out.name + ".zip") if target == "library" and out.suffix.lower() != ".zip" else out
 
 
-def export_project(run: Any, board: Board | str, out_dir: str | Path, target: str = "firmware", *,
+def export_project(run: Run, board: Board | str, out_dir: str | Path, target: str = "firmware", *,
                    project_name: str | None = None, overwrite: bool = False,
                    test_window: np.ndarray | None = None) -> ExportResult:
     """Export ``run`` (a ``studio.learn.runs.Run``; may be None for ``capture``) for ``board``.
@@ -216,7 +200,7 @@ def export_project(run: Any, board: Board | str, out_dir: str | Path, target: st
     if run is None and target != "capture":
         raise ExportError(f"the {target} export needs a trained run")
     board = _board(board)
-    name = project_name if project_name is not None else _project_name(run) if run is not None else "capture"
+    name = project_name if project_name is not None else run.project_name if run is not None else "capture"
     out = destination(out_dir, target)
     check_destination(out, target == "library", overwrite)
     library = target == "library"
@@ -236,7 +220,7 @@ def export_project(run: Any, board: Board | str, out_dir: str | Path, target: st
     return result
 
 
-def _stage(run: Any, board: Board, root: Path, target: str, name: str,
+def _stage(run: Run, board: Board, root: Path, target: str, name: str,
            test_window: np.ndarray | None) -> ExportResult:
     if target == "capture":
         context = targets.capture_context(run, board, name)

@@ -25,6 +25,7 @@ from studio.c_literals import c_comment
 from studio.deploy import result_line
 from studio.deploy.pio_kit import CORE_BOARDS, CORTEXM_PLATFORM, NATIVE_PLATFORM, board_for_core
 from studio.errors import StudioError
+from studio.learn.runs import Run
 
 MODEL_PREFIX = "model"
 BAUD = 115200
@@ -111,20 +112,17 @@ def board_env(board: Board, driver: Driver, baud: int, source_filter: str = BOAR
 # --------------------------------------------------------------------------------------------- the impulse
 
 
-def run_framing(run: Any) -> dict[str, Any]:
-    """The run's classes and framing, checked; raises ``ExportError`` for a run without them."""
-    cfg = run.config
+def run_framing(run: Run) -> dict[str, Any]:
+    """The run's classes and framing, checked, as the templates name them; ``ExportError`` for a run without them."""
     try:
-        framing, classes = cfg["framing"], [str(c) for c in cfg["classes"]]
-        fs = float(framing["frequency_hz"])
-        window, axes = int(framing["window_frames"]), int(framing["axes"])
-        stride = int(framing.get("stride_frames") or window)
-    except (KeyError, TypeError, ValueError) as e:
+        framing, axes, classes = run.framing, run.axes, run.labels
+    except (StudioError, KeyError, TypeError, ValueError) as e:
         raise ExportError(f"{run.path}: the run's config lacks its framing or classes ({e}); train again") from None
+    fs, window, stride = framing.frequency_hz, framing.window_frames, framing.stride_frames
     if not (fs > 0 and window > 0 and axes > 0 and stride > 0 and classes):
         raise ExportError(f"{run.path}: the run's framing is empty (frequency {fs:g} Hz, window {window} frames)")
     return {"fs": fs, "window_frames": window, "stride_frames": stride, "axes": axes, "classes": classes,
-            "audio": framing.get("kind") == "audio", "period_us": max(1, round(1e6 / fs))}
+            "audio": framing.kind == "audio", "period_us": max(1, round(1e6 / fs))}
 
 
 def line_max(labels: list[str]) -> int:
@@ -171,7 +169,7 @@ def sensing(board: Board, driver: Driver, framing: dict[str, Any], note: str | N
             "sensor_rate_text": format(rate.hz, "g") if rate is not None else ""}
 
 
-def impulse_context(run: Any, board: Board, project_name: str, window: np.ndarray | None) -> dict[str, Any]:
+def impulse_context(run: Run, board: Board, project_name: str, window: np.ndarray | None) -> dict[str, Any]:
     """Everything the firmware, native and library templates need about the impulse and the board."""
     framing = run_framing(run)
     driver, note = pick_driver(board, framing["audio"], framing["axes"])
@@ -206,7 +204,7 @@ def firmware_envs(board: Board, driver: Driver, baud: int = BAUD) -> list[Env]:
 # --------------------------------------------------------------------------------------------- capture
 
 
-def capture_context(run: Any | None, board: Board, project_name: str) -> dict[str, Any]:
+def capture_context(run: Run | None, board: Board, project_name: str) -> dict[str, Any]:
     """The data-capture firmware: the IMU at the impulse's rate and axes (100 Hz, 3 axes without a run) as
     data-forwarder text, or the microphone at 16 kHz as framed binary."""
     framing = run_framing(run) if run is not None else None

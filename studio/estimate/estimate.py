@@ -13,9 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from studio.boards import Board, BoardError, load_boards
+from studio.boards.drivers import SERIAL, RateError, pick_driver, sensor_rate
+from studio.boards.serial_link import serial_link
 from studio.errors import StudioError
 from studio.estimate.cost_model import CORE_BASIS, CostModelError, costs_for
 from studio.jobs import ProgressLike
+from studio.learn.runs import Run
 
 TIGHT = 0.8  # share of a memory above which the verdict is "tight"
 
@@ -108,16 +111,10 @@ def board_summary(board: Board) -> dict[str, Any]:
     return {k: getattr(board, k) for k in keys}
 
 
-def frame_source(board: Board, framing: dict[str, Any], notes: list[str]) -> dict[str, Any]:
+def frame_source(board: Board, run: Run, notes: list[str]) -> dict[str, Any]:
     """How the exported firmware gets its frames on ``board``: the sensor (and the rate it runs at) or the
     serial port (and how many frames a second it carries); what the user should know goes to ``notes``."""
-    from studio.boards.drivers import SERIAL, RateError, pick_driver, sensor_rate
-    from studio.boards.serial_link import serial_link
-
-    try:
-        fs, axes, audio = float(framing["frequency_hz"]), int(framing["axes"]), framing.get("kind") == "audio"
-    except (KeyError, TypeError, ValueError):
-        return {}
+    fs, axes, audio = run.framing.frequency_hz, run.axes, run.framing.kind == "audio"
     driver, why = pick_driver(board, audio, axes)
     if driver is SERIAL:
         link = serial_link(board, fs, axes, audio)
@@ -138,7 +135,7 @@ def frame_source(board: Board, framing: dict[str, Any], notes: list[str]) -> dic
 class EstimateParams:
     board: Board
     model: bytes | None = None  # a lone int8 model ...
-    run: Any = None  # ... or a training run (studio.learn.runs.Run) with its impulse
+    run: Run | None = None  # ... or a training run with its impulse
     source: str = "model"
     tflm: bool = False  # also measure TFLM's minimum arena (a bisection in subprocesses)
     work: Path | None = None  # keep the generated sources and images here
@@ -164,7 +161,7 @@ def _estimate(params: EstimateParams, work: Path, progress: ProgressLike) -> Est
         raise EstimateError(f"{board.id}: {e}") from None
     if params.run is not None:
         model = params.run.model_bytes("int8")
-        labels = [str(c) for c in params.run.config.get("classes", [])]
+        labels = params.run.labels
         source = params.source if params.source != "model" else f"run {params.run.number}"
     elif params.model is not None:
         model, labels, source = params.model, None, params.source
@@ -243,7 +240,7 @@ def _estimate(params: EstimateParams, work: Path, progress: ProgressLike) -> Est
     if board.active_current_ma and board.supply_voltage_v:
         estimate.energy_uj = latency["total"] * board.supply_voltage_v * board.active_current_ma
     if impulse and not board.virtual:
-        estimate.input = frame_source(board, params.run.config.get("framing") or {}, estimate.notes)
+        estimate.input = frame_source(board, params.run, estimate.notes)
     if costs.modelled:
         estimate.notes.append(f"{board.core}: {costs.modelled}")
     if not clock_hz:

@@ -16,6 +16,7 @@ from studio.dsp.registry import Configured, all_blocks, get_block
 from studio.errors import StudioError
 from studio.fsutil import atomic_write_text
 from studio.learn.anomaly import AnomalyModel
+from studio.learn.runs import Run
 
 OUTPUTS = {"impulse.h": "impulse.h.j2", "impulse.c": "impulse.c.j2", "impulse_run.c": "impulse_run.c.j2"}
 
@@ -102,15 +103,12 @@ def render_impulse(dsp: dict[str, Any], framing: dict[str, Any], feature_shape: 
     return written
 
 
-def render_for_run(run: Any, out_dir: Path, model_prefix: str = "model") -> list[Path]:
+def render_for_run(run: Run, out_dir: Path, model_prefix: str = "model") -> list[Path]:
     """``render_impulse`` with a training run's DSP block, framing, feature shape, classes and anomaly model."""
-    cfg = run.config
     try:
-        dsp, framing, shape, classes = cfg["dsp"], cfg["framing"], cfg["feature_shape"], cfg["classes"]
-    except KeyError as e:
-        raise ImpulseCError(f"run {getattr(run, 'number', '?')}: its config lacks {e.args[0]!r} "
-                            "(trained by an older version? train again)") from None
+        dsp, framing, shape, classes = run.dsp, run.framing_record, run.feature_shape, run.labels
+    except StudioError as e:
+        raise ImpulseCError(str(e)) from None
     anomaly = run.anomaly
-    if isinstance(anomaly, dict):
-        anomaly = AnomalyModel.from_dict(anomaly)
-    return render_impulse(dsp, framing, shape, classes, out_dir, model_prefix=model_prefix, anomaly=anomaly)
+    return render_impulse(dsp, framing, shape, classes, out_dir, model_prefix=model_prefix,
+                          anomaly=AnomalyModel.from_dict(anomaly) if anomaly else None)

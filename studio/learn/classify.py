@@ -66,16 +66,14 @@ class TestReport:
 
 def impulse_of(run: runs.Run) -> ImpulseConfig:
     """The impulse a run was trained with, at the rate it was trained at."""
-    cfg = ImpulseConfig.from_dict(run.config["impulse"])
-    cfg.frequency_hz = run.config["framing"]["frequency_hz"]
-    return cfg
+    return run.impulse
 
 
 def run(params: TestParams, progress: ProgressLike) -> TestReport:
     with Project.open(params.project_dir) as project:
         chosen = runs.load(project, params.run)
         names = {s.id: s.name for s in project.samples(category="testing")}
-    classes = chosen.config["classes"]
+    classes = chosen.labels
     fs = features.run(features.FeatureParams(Path(params.project_dir), impulse_of(chosen), params.workers, "testing"),
                       progress.span(0.0, 0.3))
     float_ref = Reference(chosen.model_bytes("float"))

@@ -18,8 +18,7 @@ import numpy as np
 
 from studio.devices.capture import DeviceSpec, open_stream
 from studio.devices.sources import DeviceError, StreamInfo
-from studio.dsp.registry import get_block
-from studio.dsp.windowing import Framing, windows_of
+from studio.dsp.windowing import windows_of
 from studio.jobs import ProgressLike
 from studio.learn import runs
 from studio.learn.anomaly import AnomalyModel
@@ -42,14 +41,11 @@ class LiveClassifier:
     """A run ready to classify windows of raw stream values (sensor units, or int16 audio)."""
 
     def __init__(self, run: runs.Run) -> None:
-        c = run.config
-        f = c["framing"]
         self.run = run.number
-        self.classes: list[str] = c["classes"]
-        self.framing = Framing(f["frequency_hz"], f["window_frames"], f["stride_frames"], f["kind"])
-        self.axes = f["axes"]
-        self.block = get_block(c["dsp"]["block"]).configure(c["dsp"]["params"], f["frequency_hz"],
-                                                              f["window_frames"], f["axes"])
+        self.classes: list[str] = run.labels
+        self.framing = run.framing
+        self.axes = run.axes
+        self.block = run.block()
         self.float_ref = Reference(run.model_bytes("float"))
         self.int8_ref = Reference(run.model_bytes("int8"))
         self.anomaly = AnomalyModel.from_dict(run.anomaly) if run.anomaly else None

@@ -12,12 +12,17 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from studio.dsp.registry import Configured, get_block
+from studio.dsp.windowing import Framing, ImpulseConfig, windows_of
 from studio.fsutil import TMP_PREFIX, fsync_dir
-from studio.project import Project, ProjectError
+from studio.project import Project, ProjectError, Sample
 from studio.project.safepath import inside, own_folder
 
 RUNS_DIR = "runs"
@@ -26,10 +31,71 @@ FILES = ("config.json", "metrics.json", "curves.json", "model.keras", "float.tfl
 
 @dataclass
 class Run:
+    """A training run as everything downstream uses it: the impulse it was trained with (framing, DSP block),
+    its labels, model files, metrics, and the project it belongs to. Built by :func:`load`; the config and
+    metrics are also kept as read, for reports."""
+
     number: int
     path: Path
     config: dict[str, Any]
     metrics: dict[str, Any]
+    project_dir: Path | None = None  # the project's folder (the run folder's grandparent)
+
+    def _get(self, key: str) -> Any:
+        try:
+            return self.config[key]
+        except (KeyError, TypeError):
+            raise ProjectError(f"{self.path}: the run's config lacks {key!r} (trained by an older version? train "
+                               "again)") from None
+
+    @property
+    def framing(self) -> Framing:
+        """How its windows are cut: frequency, window and stride in frames, and the kind of data."""
+        f = self._get("framing")
+        try:
+            return Framing(float(f["frequency_hz"]), int(f["window_frames"]),
+                           int(f.get("stride_frames") or f["window_frames"]), str(f["kind"]))
+        except (KeyError, TypeError, ValueError) as e:
+            raise ProjectError(f"{self.path}: the run's framing is incomplete ({e}); train again") from None
+
+    @property
+    def framing_record(self) -> dict[str, Any]:
+        """The framing as training stored it (frequency_hz, window_frames, stride_frames, kind, axes): the
+        form generated code is rendered from."""
+        framing = self.framing
+        return {"frequency_hz": framing.frequency_hz, "window_frames": framing.window_frames,
+                "stride_frames": framing.stride_frames, "kind": framing.kind, "axes": self.axes}
+
+    @property
+    def axes(self) -> int:
+        return int(self._get("framing")["axes"])
+
+    @property
+    def labels(self) -> list[str]:
+        """The classes, in the order of the models' outputs."""
+        return [str(c) for c in self._get("classes")]
+
+    @property
+    def dsp(self) -> dict[str, Any]:
+        """The DSP block's name, version and resolved parameters."""
+        return self._get("dsp")
+
+    @property
+    def feature_shape(self) -> tuple[int, ...]:
+        return tuple(int(v) for v in self._get("feature_shape"))
+
+    @property
+    def impulse(self) -> ImpulseConfig:
+        """The impulse it was trained with, at the rate it was trained at."""
+        cfg = ImpulseConfig.from_dict(self._get("impulse"))
+        cfg.frequency_hz = self.framing.frequency_hz
+        return cfg
+
+    def block(self) -> Configured:
+        """Its DSP block, configured as it was for training."""
+        return get_block(self.dsp["block"]).configure(dict(self.dsp.get("params") or {}),
+                                                      self.framing.frequency_hz, self.framing.window_frames,
+                                                      self.axes)
 
     @property
     def curves(self) -> dict[str, list[float]]:
@@ -47,6 +113,31 @@ class Run:
     def anomaly(self) -> dict[str, Any] | None:
         path = self.path / "anomaly.json"
         return _read_json(path) if path.is_file() else None
+
+    def open_project(self) -> Project:
+        if self.project_dir is None:
+            raise ProjectError(f"{self.path}: the run does not know its project")
+        return Project.open(self.project_dir)
+
+    @property
+    def project_name(self) -> str:
+        """The project's name, or ``impulse`` when the project cannot be opened."""
+        try:
+            with self.open_project() as project:
+                return project.config.name or "impulse"
+        except ProjectError:
+            return "impulse"
+
+    def windows(self, category: str = "testing", limit: int | None = None) -> Iterator[tuple[Sample, np.ndarray]]:
+        """The enabled samples of ``category`` whose kind and axes fit the impulse, each with its windows
+        (count, frames, axes) float32, cut as the test job cuts them; ``limit`` samples at most."""
+        framing, axes, pad = self.framing, self.axes, self.impulse.pad_short
+        with self.open_project() as project:
+            fitting = [s for s in project.samples(category=category, enabled=True)
+                       if s.kind == framing.kind and len(s.sensors) == axes]
+            for sample in fitting[:limit]:
+                cut = windows_of(project.read(sample), sample.frequency_hz, framing, pad)
+                yield sample, np.asarray(cut, np.float32)
 
     def summary(self) -> dict[str, Any]:
         m = self.metrics
@@ -119,7 +210,7 @@ def load(project: Project, number: int | None = None) -> Run:
     if number not in have:
         raise ProjectError(f"{project.path}: no run {number} (runs: {', '.join(map(str, have))})")
     path = inside(project.path, f"{RUNS_DIR}/{number:03d}", "run folder")
-    return Run(number, path, _read_json(path / "config.json"), _read_json(path / "metrics.json"))
+    return Run(number, path, _read_json(path / "config.json"), _read_json(path / "metrics.json"), project.path)
 
 
 def all_runs(project: Project) -> list[Run]:

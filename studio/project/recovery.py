@@ -17,18 +17,16 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from studio.formats.errors import FormatError
 from studio.fsutil import fsync_dir, is_temp_name
 from studio.project import index
+from studio.project.handle import ProjectHandle
 from studio.project.reindex import row_from_file
 from studio.project.sample import CATEGORIES, DATA_DIR
 from studio.project.scan import Scan, scan_data
 from studio.text import oneline
-
-if TYPE_CHECKING:
-    from studio.project.store import Project
 
 STALE_CACHE_TEMP_S = 3600.0  # a cache temp this old has no writer left (writes take milliseconds)
 _LIST = 3  # files named in a one-line note
@@ -39,7 +37,7 @@ def _names(rels: list[str]) -> str:
     return shown + (f" and {len(rels) - _LIST} more" if len(rels) > _LIST else "")
 
 
-def finish_temps(project: Project, scan: Scan, rows: list[dict[str, Any]], notes: list[str]) -> None:
+def finish_temps(project: ProjectHandle, scan: Scan, rows: list[dict[str, Any]], notes: list[str]) -> None:
     by_file = {r["file"]: r for r in rows}
     removed = []
     for rel in scan.temps:
@@ -57,7 +55,7 @@ def finish_temps(project: Project, scan: Scan, rows: list[dict[str, Any]], notes
         notes.append(f"removed {len(removed)} unfinished temp file(s): {_names(removed)}")
 
 
-def find_moved(project: Project, scan: Scan, rows: list[dict[str, Any]], notes: list[str]) -> None:
+def find_moved(project: ProjectHandle, scan: Scan, rows: list[dict[str, Any]], notes: list[str]) -> None:
     missing = []
     for r in rows:
         if os.path.lexists(project.path / r["file"]):
@@ -75,7 +73,7 @@ def find_moved(project: Project, scan: Scan, rows: list[dict[str, Any]], notes: 
         notes.append(f"{len(missing) - _LIST} more samples have missing files (check --repair drops their rows)")
 
 
-def index_orphans(project: Project, scan: Scan, rows: list[dict[str, Any]],
+def index_orphans(project: ProjectHandle, scan: Scan, rows: list[dict[str, Any]],
                   salvaged: dict[str, dict[str, Any]]) -> tuple[list[str], list[tuple[str, str]]]:
     """Index the sample files no row knows; returns (files indexed, (file, reason) not indexable)."""
     known = {r["uid"] for r in rows}
@@ -131,7 +129,7 @@ def remove_stale_temps(root: Path, notes: list[str]) -> None:
         notes.append(f"removed {len(gone)} leftover temp file(s): {_names(gone)}")
 
 
-def recover(project: Project, salvaged: dict[str, dict[str, Any]] | None = None, rebuilt: str = "") -> list[str]:
+def recover(project: ProjectHandle, salvaged: dict[str, dict[str, Any]] | None = None, rebuilt: str = "") -> list[str]:
     """Repair crash leftovers (the caller holds the writer lock). ``rebuilt`` says why the index is new."""
     notes: list[str] = []
     scan = scan_data(project.path)

@@ -16,7 +16,6 @@ import secrets
 import time
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -24,12 +23,10 @@ from studio.formats.sample import SampleHeader
 from studio.fsutil import staged_writer, temp_path_for
 from studio.project import index
 from studio.project.errors import ProjectError
+from studio.project.handle import ProjectHandle
 from studio.project.sample import CATEGORIES, Sample, sample_file
 from studio.project.samplefiles import write_sample
 from studio.text import oneline
-
-if TYPE_CHECKING:
-    from studio.project.store import Project
 
 TEST_SHARE = 0.2
 
@@ -69,7 +66,7 @@ def finish_removal(moved: list[tuple[Path, Path]]) -> None:
 class SampleWriter:
     """Collects new samples (and samples to replace) of one :meth:`Project.writing` block."""
 
-    def __init__(self, project: Project) -> None:
+    def __init__(self, project: ProjectHandle) -> None:
         self.project = project
         self._rows: list[tuple] = []
         self._staged: list[tuple[Path, Path]] = []  # (temp file, final path)

@@ -215,11 +215,10 @@ class DeployView(QWidget):
         b = self.boards.get(self.board())
         return b is not None and b.platformio.get("platform") == pio_kit.NATIVE_PLATFORM
 
-    def run_config(self) -> dict | None:
-        run = self._run(quiet=True)
-        return run.config if run is not None else None
+    def chosen_run(self) -> runs.Run | None:
+        return self._run(quiet=True)
 
-    def _run(self, quiet: bool = False) -> Any:
+    def _run(self, quiet: bool = False) -> runs.Run | None:
         if self.project is None:
             return None
         try:
@@ -243,7 +242,7 @@ class DeployView(QWidget):
 
     def refresh(self) -> None:
         """Re-read what may have changed: the run's streams, the ports, the export folder's environments."""
-        self.panel.stream.fill(self.project, self.run_config())
+        self.panel.stream.fill(self.project, self.chosen_run())
         self.panel.refresh_ports()
         self._board_changed()
 

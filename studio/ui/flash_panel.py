@@ -23,6 +23,7 @@ from studio.deploy import default_core_dir, emulated, flash, monitor
 from studio.devices.listing import serial_ports
 from studio.errors import StudioError
 from studio.jobs import ProgressLike
+from studio.learn.runs import Run
 from studio.project import Project
 from studio.ui.live_results import LiveResults, StreamPicker, _plain
 
@@ -49,7 +50,7 @@ class Host(Protocol):
 
     def env(self) -> str: ...
 
-    def run_config(self) -> dict | None: ...
+    def chosen_run(self) -> Run | None: ...
 
     def say(self, text: str, error: bool = False) -> None: ...
 
@@ -187,7 +188,7 @@ class FlashPanel(QWidget):
 
     def _run_emulated(self) -> None:
         host = self.host
-        if host.run_config() is None or self.stream.combo.currentData() is None:
+        if host.chosen_run() is None or self.stream.combo.currentData() is None:
             host.say("Nothing to stream: the run's impulse needs 3 or 6 sensor axes or fitting samples.", error=True)
             return
         try:

@@ -26,6 +26,7 @@ from studio.deploy import emulated
 from studio.deploy.result_line import ErrorLine, ImpulseLine, ResultLine
 from studio.devices.gestures import GESTURES
 from studio.formats.sample import SENSOR
+from studio.learn.runs import Run
 from studio.project import Project
 from studio.ui import theme
 
@@ -174,20 +175,20 @@ class StreamPicker(QWidget):
     def _is_gesture(self) -> bool:
         return str(self.combo.currentData() or "").startswith("gesture:")
 
-    def fill(self, project: Project | None, config: dict | None) -> None:
-        """List what fits the run's impulse (``config`` is the run's config; None: nothing)."""
+    def fill(self, project: Project | None, run: Run | None) -> None:
+        """List what fits the run's impulse (None: nothing)."""
         keep = self.combo.currentData()
         self.combo.clear()
-        if project is None or config is None:
+        if project is None or run is None:
             return
-        f = config["framing"]
-        self.frequency_hz, self.axes = float(f["frequency_hz"]), int(f["axes"])
-        if f["kind"] == SENSOR and self.axes in (3, 6):
+        kind = run.framing.kind
+        self.frequency_hz, self.axes = run.framing.frequency_hz, run.axes
+        if kind == SENSOR and self.axes in (3, 6):
             for g in GESTURES:
                 self.combo.addItem(f"Virtual sensor: {g}", f"gesture:{g}")
         for category in ("testing", "training"):
             for s in project.samples(category=category, enabled=True):
-                if (s.kind == f["kind"] and len(s.sensors) == self.axes
+                if (s.kind == kind and len(s.sensors) == self.axes
                         and abs(s.frequency_hz - self.frequency_hz) <= 1e-3 * self.frequency_hz):
                     self.combo.addItem(f"{category} sample {s.name} ({s.label})", f"sample:{s.id}")
         self.combo.setCurrentIndex(max(0, self.combo.findData(keep)))
