@@ -170,7 +170,7 @@ else
   # the firmware on the emulated board (QEMU), fed a recorded gesture, through the frozen interpreter
   step run-emulated "$APP" -c '
 import sys
-from studio.deploy import emulated
+from studio.deploy.running import emulated
 from studio.jobs import Progress
 frames = emulated.gesture_frames("wave", 6.0, 100.0)
 report = emulated.run(emulated.EmulatedParams(sys.argv[1], frames, 100.0), Progress())

@@ -15,8 +15,8 @@ from support.stand_in import host_firmware, register_writes
 from studio.boards import get_board
 from studio.boards.drivers import DRIVERS, RateError, sensor_rate
 from studio.boards.serial_link import serial_link
-from studio.deploy.export import ExportError, export_project
-from studio.deploy.result_line import ResultLine, parse_line
+from studio.deploy.export.project import ExportError, export_project
+from studio.deploy.running.result_line import ResultLine, parse_line
 
 needs_gxx = pytest.mark.skipif(not have("g++"), reason="g++ is not installed")
 BY_ID = {d.id: d for d in DRIVERS}

@@ -16,7 +16,7 @@ from PySide6.QtCore import QSettings
 from studio.cortexm import available
 from studio.demo import flow
 from studio.demo.report import text
-from studio.deploy.platformio import PioNotFound, find_pio
+from studio.deploy.pio.runner import PioNotFound, find_pio
 
 try:
     find_pio()

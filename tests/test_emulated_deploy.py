@@ -14,11 +14,12 @@ from support.expected import python_scores
 
 from studio.cortexm import available
 from studio.cortexm.serial_board import _live
-from studio.deploy import emulated, pio_kit
-from studio.deploy.export import export_project
-from studio.deploy.flash import FlashError
-from studio.deploy.platformio import PioNotFound, find_pio, pio_run
-from studio.deploy.result_line import ImpulseLine, ResultLine
+from studio.deploy.export.project import export_project
+from studio.deploy.pio import kit as pio_kit
+from studio.deploy.pio.runner import PioNotFound, find_pio, pio_run
+from studio.deploy.running import emulated
+from studio.deploy.running.flash import FlashError
+from studio.deploy.running.result_line import ImpulseLine, ResultLine
 from studio.devices.gestures import GESTURES
 from studio.jobs import Progress
 

@@ -21,12 +21,13 @@ from conftest import have
 from support.stand_in import host_firmware
 
 from studio.boards import get_board, load_boards
-from studio.deploy import pio_kit
-from studio.deploy.export import MARKER, ExportError, export_project, project_window
-from studio.deploy.export_targets import ini_text, md_text
-from studio.deploy.pio_config import validate_project
-from studio.deploy.platformio import PioBuildError, PioNotFound, find_pio, pio_run
-from studio.deploy.result_line import (
+from studio.deploy.export.context import ini_text, md_text
+from studio.deploy.export.project import MARKER, ExportError, export_project
+from studio.deploy.export.targets import project_window
+from studio.deploy.pio import kit as pio_kit
+from studio.deploy.pio.config import validate_project
+from studio.deploy.pio.runner import PioBuildError, PioNotFound, find_pio, pio_run
+from studio.deploy.running.result_line import (
     ErrorLine,
     ImpulseLine,
     ResultLine,
@@ -386,7 +387,7 @@ def test_the_emulated_board_reads_the_terminal_under_pio_exec(gesture_run, pio_c
     import os
     import signal
 
-    from studio.deploy.platformio import pio_environment
+    from studio.deploy.pio.runner import pio_environment
 
     run = gesture_run.run
     result = export_project(run, "virtual-cortex-m4", tmp_path / "virtual")

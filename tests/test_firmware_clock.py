@@ -17,10 +17,10 @@ from conftest import have
 from studio.code_templates import code_environment
 from studio.cortexm import available, build_elf
 from studio.cortexm import run as qemu_run
-from studio.deploy import pio_kit
-from studio.deploy.export import export_project
-from studio.deploy.platformio import PioNotFound, find_pio, pio_run
-from studio.deploy.result_line import ResultLine, parse_line
+from studio.deploy.export.project import export_project
+from studio.deploy.pio import kit as pio_kit
+from studio.deploy.pio.runner import PioNotFound, find_pio, pio_run
+from studio.deploy.running.result_line import ResultLine, parse_line
 
 NO_TOOLS = available() or (None if have("qemu-system-arm") else "qemu-system-arm is not installed")
 pytestmark = pytest.mark.skipif(NO_TOOLS is not None, reason=str(NO_TOOLS))

@@ -12,8 +12,8 @@ import time
 import pytest
 
 from studio.cortexm import available, build_elf, uart_driver
-from studio.deploy import pio_kit
-from studio.deploy.flash import FlashError, bootloader_hint, check_port, flash_emulated, upload
+from studio.deploy.pio import kit as pio_kit
+from studio.deploy.running.flash import FlashError, bootloader_hint, check_port, flash_emulated, upload
 from studio.devices.serial_source import open_port, read_chunk
 
 PIO = shutil.which("pio") or str(__import__("pathlib").Path(sys.executable).with_name("pio"))
@@ -83,7 +83,7 @@ def test_a_board_that_does_not_answer_gets_the_bootloader_hint(kit, pty_port, tm
 
 def test_the_bootloader_hint_follows_the_board_family(tmp_path):
     """ESP32 boards enter their bootloader with the BOOT button, not a double press of reset."""
-    from studio.deploy.export import export_project
+    from studio.deploy.export.project import export_project
 
     for board, hint in (("seeed_xiao_esp32s3", "on ESP32 boards hold BOOT, press and release EN or RST, then "
                                                "release BOOT"),

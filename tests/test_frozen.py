@@ -12,8 +12,8 @@ import pytest
 from conftest import ROOT
 
 from studio import paths
-from studio.deploy import pio_kit
-from studio.deploy.platformio import find_pio, pio_command, pio_environment
+from studio.deploy.pio import kit as pio_kit
+from studio.deploy.pio.runner import find_pio, pio_command, pio_environment
 from studio.frozen import InterpreterCall, parse_interpreter_args
 
 # what the frozen executable does with its command line, run by the normal Python

@@ -11,8 +11,8 @@ import time
 import pytest
 from conftest import run_cli
 
-from studio.deploy import monitor
-from studio.deploy.result_line import format_banner, format_result_line
+from studio.deploy.running import monitor
+from studio.deploy.running.result_line import format_banner, format_result_line
 from studio.jobs import Progress
 
 LABELS = ['say "yes"', "back\\slash", "new\nline", "a=b c", "café ☕"]

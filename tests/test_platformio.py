@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from studio.deploy import pio_kit
-from studio.deploy.pio_config import PioConfigError, validate_project
-from studio.deploy.platformio import (
+from studio.deploy.pio import kit as pio_kit
+from studio.deploy.pio.config import PioConfigError, validate_project
+from studio.deploy.pio.runner import (
     PioBuildError,
     PioNotFound,
     failure_line,
@@ -253,7 +253,7 @@ def test_catalogue_boards_of_the_kit_exist(kit):
     from studio.boards.registry import load_boards
 
     kit_boards = {b.id: b.platformio for b in load_boards() if b.platformio.get("platform") in
-                  (pio_kit.NATIVE_PLATFORM, pio_kit.CORTEXM_PLATFORM)}
+                  (pio_kit.HOST_PLATFORM, pio_kit.CORTEXM_PLATFORM)}
     assert {"host-native", "virtual-cortex-m4"} <= set(kit_boards)
     for pio in kit_boards.values():
         board = pio.get("board")

@@ -15,8 +15,9 @@ from support.expected import python_scores
 
 from studio.cortexm import available
 from studio.cortexm.serial_board import _live
-from studio.deploy import emulated, pio_kit
-from studio.deploy.platformio import PioNotFound, find_pio, pio_environment
+from studio.deploy.pio import kit as pio_kit
+from studio.deploy.pio.runner import PioNotFound, find_pio, pio_environment
+from studio.deploy.running import emulated
 from studio.project import Project
 from studio.ui.flash_panel import NO_PORT
 from studio.ui.pages.deploy import DeployPage
@@ -239,7 +240,7 @@ def test_flashing_to_a_busy_port_closes_the_own_monitor_and_says_busy(qtbot, pag
 
 def test_monitor_shows_a_boards_result_lines(qtbot, page, tmp_path):
     """A stand-in board on a pseudo-terminal prints result lines; the monitor on its port shows them live."""
-    from studio.deploy.result_line import format_banner, format_result_line
+    from studio.deploy.running.result_line import format_banner, format_result_line
 
     master, slave, port = pty()
     view, panel = page.deploy, page.deploy.panel

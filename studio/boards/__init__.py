@@ -1,5 +1,5 @@
 """The board catalogue: one JSON file per board in ``resources/boards/``, validated on load."""
 
-from studio.boards.registry import CORES, Board, BoardError, get_board, load_boards
+from studio.boards.registry import CORES, CORTEXM_PLATFORM, HOST_PLATFORM, Board, BoardError, get_board, load_boards
 
-__all__ = ["CORES", "Board", "BoardError", "get_board", "load_boards"]
+__all__ = ["CORES", "CORTEXM_PLATFORM", "HOST_PLATFORM", "Board", "BoardError", "get_board", "load_boards"]

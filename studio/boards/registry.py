@@ -22,6 +22,10 @@ CORES = (
 )
 FPUS = ("none", "single", "double")
 SENSOR_KINDS = ("imu", "microphone", "other")
+# The platforms of the offline kit: the host computer's and TinyML Studio's own generic Cortex-M one (QEMU).
+HOST_PLATFORM = "native"
+CORTEXM_PLATFORM = "tinyml-cortexm"
+KINDS = ("real", "generic-cortexm", "emulated", "host")
 _ID = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
 _NULLABLE_WHEN_VIRTUAL = {
     "clock_mhz", "flash_kb", "ram_kb", "supply_voltage_v", "active_current_ma", "sleep_current_ua", "url",
@@ -69,6 +73,22 @@ class Board:
     @property
     def program_ram_bytes(self) -> int | None:
         return self.program["ram_bytes"] if self.program else (self.ram_kb * 1024 if self.ram_kb else None)
+
+    @property
+    def kind(self) -> str:
+        """``host`` (this computer, native platform), ``emulated`` (the virtual board under QEMU),
+        ``generic-cortexm`` (a board file on the generic Cortex-M platform) or ``real`` (its vendor's platform)."""
+        platform = self.platformio.get("platform")
+        if platform == HOST_PLATFORM:
+            return "host"
+        if platform == CORTEXM_PLATFORM:
+            return "emulated" if self.virtual else "generic-cortexm"
+        return "real"
+
+    @property
+    def on_generic_platform(self) -> bool:
+        """Built with the offline kit's generic Cortex-M platform (emulated or a generic board)."""
+        return self.kind in ("emulated", "generic-cortexm")
 
     @property
     def native_usb(self) -> bool:

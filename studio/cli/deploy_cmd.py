@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from studio.cli.common import CommandError, emit_json, open_project, warn
+from studio.deploy.export.targets import TARGETS
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -15,7 +16,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("dir", help="project folder (its chosen training run)")
     p.add_argument("--board", required=True, metavar="ID", help="board id (see 'tinyml-studio boards')")
     p.add_argument("--out", type=Path, required=True, help="folder of the exported project (.zip for a library)")
-    p.add_argument("--target", choices=("firmware", "capture", "library"), default="firmware")
+    p.add_argument("--target", choices=tuple(TARGETS), default="firmware",
+                   help="; ".join(f"{t.name}: {t.summary}" for t in TARGETS.values()))
     p.add_argument("--run", type=int, help="training run number (default: the chosen run)")
     p.add_argument("--env", help="PlatformIO environment to build (default: the project's first)")
     p.add_argument("--build", action="store_true", help="build with PlatformIO (offline kit)")
@@ -29,17 +31,18 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_deploy(args: argparse.Namespace) -> int:
-    from studio.deploy import default_core_dir, flash
-    from studio.deploy.build import build_project
-    from studio.deploy.export import export_project
-    from studio.deploy.platformio import PioError
+    from studio.deploy.export.project import export_project
+    from studio.deploy.pio import default_core_dir
+    from studio.deploy.pio.build import build_project
+    from studio.deploy.pio.runner import PioError
+    from studio.deploy.running import flash
     from studio.errors import StudioError
     from studio.learn import runs
 
     if args.upload and not args.port:
         raise CommandError("--upload needs --port: choose the board's serial port (ports are never guessed)")
     run = None
-    if args.target != "capture" or args.run is not None:
+    if TARGETS[args.target].needs_run or args.run is not None:
         with open_project(args.dir) as project:
             run = runs.load(project, args.run)
     try:
@@ -53,7 +56,7 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     for note in result.notes:
         warn(note)
     if args.build or args.upload:
-        if args.target == "library":
+        if TARGETS[args.target].archive:
             raise CommandError("a C library is not built with PlatformIO: unzip it into your own build")
         env = args.env or result.envs[0]
         core = default_core_dir()

@@ -20,7 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _show(event: object, as_json: bool) -> None:
-    from studio.deploy.result_line import ErrorLine, ImpulseLine, ResultLine
+    from studio.deploy.running.result_line import ErrorLine, ImpulseLine, ResultLine
 
     if isinstance(event, ResultLine):
         if as_json:
@@ -39,7 +39,7 @@ def _show(event: object, as_json: bool) -> None:
 
 
 def cmd_monitor(args: argparse.Namespace) -> int:
-    from studio.deploy import monitor
+    from studio.deploy.running import monitor
     from studio.devices.sources import DeviceError
     from studio.jobs import Progress, ProgressEvent
 

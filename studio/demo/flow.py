@@ -300,7 +300,7 @@ def _estimate(run: Run, report: DemoReport, progress: ProgressLike) -> str:
 
 
 def _export(run: Run, workdir: Path, report: DemoReport, context: dict) -> str:
-    from studio.deploy.export import export_project
+    from studio.deploy.export.project import export_project
 
     for board in (BOARD, EMULATED):
         result = export_project(run, board, workdir / f"firmware-{board}", project_name="Gestures (demo)")
@@ -310,8 +310,8 @@ def _export(run: Run, workdir: Path, report: DemoReport, context: dict) -> str:
 
 
 def _build(params: DemoParams, report: DemoReport, context: dict, progress: ProgressLike) -> str:
-    from studio.deploy import default_core_dir
-    from studio.deploy.build import build_project
+    from studio.deploy.pio import default_core_dir
+    from studio.deploy.pio.build import build_project
 
     core = Path(params.core_dir) if params.core_dir else default_core_dir()
     out = []
@@ -331,8 +331,8 @@ def testing_windows(run: Run) -> np.ndarray:
 
 
 def _native(run: Run, workdir: Path, report: DemoReport, context: dict, progress: ProgressLike) -> str:
-    from studio.deploy import agreement
-    from studio.deploy.result_line import ResultLine, parse_line
+    from studio.deploy.running import agreement
+    from studio.deploy.running.result_line import ResultLine, parse_line
 
     program = context[BOARD].path / ".pio" / "build" / "native" / "program"
     windows = testing_windows(run)
@@ -357,7 +357,7 @@ def _native(run: Run, workdir: Path, report: DemoReport, context: dict, progress
 
 
 def _emulated(params: DemoParams, run: Run, report: DemoReport, context: dict, progress: ProgressLike) -> str:
-    from studio.deploy import agreement, emulated
+    from studio.deploy.running import agreement, emulated
 
     elf = context[EMULATED].path / ".pio" / "build" / EMULATED / "firmware.elf"
     seed = params.seed * 1000 + 10 * (params.training_people + params.testing_people)

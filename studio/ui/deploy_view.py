@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,41 +30,25 @@ from PySide6.QtWidgets import (
 )
 
 from studio.boards import Board, BoardError, load_boards
-from studio.deploy import default_core_dir, pio_kit
-from studio.deploy.build import build_project
-from studio.deploy.export import MARKER, ExportResult, destination, export_project
-from studio.deploy.export_place import replaces
-from studio.deploy.platformio import PioResult
+from studio.deploy.export.place import replaces
+from studio.deploy.export.project import MARKER, ExportParams, ExportResult, destination
+from studio.deploy.export.project import run as export_job
+from studio.deploy.export.targets import TARGETS
+from studio.deploy.pio import default_core_dir
+from studio.deploy.pio.build import BuildParams
+from studio.deploy.pio.build import run as build_job
+from studio.deploy.pio.runner import PioResult
 from studio.errors import StudioError
-from studio.estimate.estimate import can_estimate
-from studio.jobs import ProgressLike
+from studio.estimate.estimate import Estimate, can_estimate
 from studio.learn import runs
 from studio.project import Project
 from studio.project.safepath import own_folder
 from studio.ui import theme
-from studio.ui.estimates_view import EstimatesView
 from studio.ui.flash_panel import FlashPanel
+from studio.ui.run_picker import RunPicker
 from studio.ui.worker import JobRunner
 
-TARGETS = (("firmware", "Firmware project"), ("capture", "Data-capture firmware"), ("library", "C library (zip)"))
 NO_EXPORT = "Export first: there is nothing to build in this folder yet."
-
-
-# ------------------------------------------------------------------------------------------------ jobs
-
-
-@dataclass
-class ExportParams:
-    run: Any
-    board: str
-    out: Path
-    target: str
-    overwrite: bool = False  # the user agreed to replace what is there
-
-
-def export_job(p: ExportParams, progress: ProgressLike) -> ExportResult:
-    progress.update(0.0, f"exporting for {p.board}")
-    return export_project(p.run, p.board, p.out, p.target, overwrite=p.overwrite)
 
 
 def replace_question(out: Path, what: str) -> str:
@@ -77,28 +60,17 @@ def replace_question(out: Path, what: str) -> str:
             }[what]
 
 
-@dataclass
-class BuildParams:
-    project: Path
-    env: str
-    core: Path
-
-
-def build_job(p: BuildParams, progress: ProgressLike) -> PioResult:
-    """The offline kit, then ``pio run``; log lines go out as partials."""
-    progress.update(0.0, "checking the offline PlatformIO kit")
-    return build_project(p.project, p.env, p.core, on_line=progress.partial, progress=progress)
-
-
 # ------------------------------------------------------------------------------------------------ the view
 
 
 class DeployView(QWidget):
     """Board, target, export and build on the left; flash, monitor and the live results (``panel``) on the right."""
 
-    def __init__(self, runner: JobRunner, estimates: EstimatesView, parent: QWidget | None = None) -> None:
+    def __init__(self, runner: JobRunner, run_picker: RunPicker,
+                 estimate_for: Callable[[str], Estimate | None] = lambda _board: None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.runner, self.estimates = runner, estimates
+        self.runner, self.run_picker, self.estimate_for = runner, run_picker, estimate_for
         self.project: Project | None = None
         self.job: Any = None  # export, build, flash or the emulated run (one at a time)
         self.built: PioResult | None = None
@@ -130,8 +102,8 @@ class DeployView(QWidget):
         self.target_combo = QComboBox()
         self.target_combo.setToolTip("Firmware running the impulse, firmware streaming sensor data for capture, or "
                                      "the impulse as a plain C library")
-        for key, text in TARGETS:
-            self.target_combo.addItem(text, key)
+        for key, entry in TARGETS.items():
+            self.target_combo.addItem(entry.title, key)
         self.target_combo.currentIndexChanged.connect(lambda _i: self._board_changed())
         self.folder = QLineEdit()
         self.folder.setToolTip("Where the project is exported (a .zip for the C library)")
@@ -190,7 +162,7 @@ class DeployView(QWidget):
             w.setEnabled(ready)
         self.build_button.setEnabled(ready and self.env_combo.count() > 0)
         self.cancel_button.setEnabled(self.job is not None)
-        self.panel.update_state(self.job is None, self.target() == "library")
+        self.panel.update_state(self.job is None, TARGETS[self.target()].archive)
 
     # ------------------------------------------------------------------ what the panel asks
 
@@ -208,12 +180,12 @@ class DeployView(QWidget):
 
     def emulated_board(self) -> bool:
         b = self.boards.get(self.board())
-        return b is not None and b.virtual and b.platformio.get("platform") == pio_kit.CORTEXM_PLATFORM
+        return b is not None and b.kind == "emulated"
 
     def host_board(self) -> bool:
         """This computer: built with the app's native platform, run in a terminal, never flashed."""
         b = self.boards.get(self.board())
-        return b is not None and b.platformio.get("platform") == pio_kit.NATIVE_PLATFORM
+        return b is not None and b.kind == "host"
 
     def chosen_run(self) -> runs.Run | None:
         return self._run(quiet=True)
@@ -222,7 +194,7 @@ class DeployView(QWidget):
         if self.project is None:
             return None
         try:
-            return runs.load(self.project, self.estimates.run_combo.currentData())
+            return self.run_picker.load(self.project)
         except StudioError as e:
             if not quiet:
                 self.say(f"No training run to deploy: train one on the Train step ({e})", error=True)
@@ -254,8 +226,7 @@ class DeployView(QWidget):
     def _board_changed(self) -> None:
         if self.project is not None and (not self.folder.text() or self.folder.text() == self._auto_folder):
             base = own_folder(self.project.path, "deploy")
-            name = {"firmware": self.board(), "capture": f"{self.board()}-capture",
-                    "library": f"{self.board()}-library.zip"}[self.target()]
+            name = TARGETS[self.target()].default_name(self.board())
             self._auto_folder = str(base / name)
             self.folder.setText(self._auto_folder)
         self._read_marker()
@@ -263,7 +234,7 @@ class DeployView(QWidget):
 
     def choose_folder(self) -> None:
         start = self.folder.text() or (str(self.project.path) if self.project else "")
-        if self.target() == "library":  # replacing a zip is asked on Export, not twice
+        if TARGETS[self.target()].archive:  # replacing a zip is asked on Export, not twice
             path = QFileDialog.getSaveFileName(self, "C library zip", start, "Zip (*.zip)",
                                                options=QFileDialog.Option.DontConfirmOverwrite)[0]
         else:
@@ -291,7 +262,7 @@ class DeployView(QWidget):
 
     def show_sizes(self) -> None:
         """PlatformIO's sizes of the last build beside the estimate of the board, when there is one."""
-        e = self.estimates.estimates().get(self.board())
+        e = self.estimate_for(self.board())
         estimate = f"flash {e.flash['total']:,} B, RAM {e.ram['total']:,} B" if e is not None else ""
         board = self.boards.get(self.board())
         none = ("none for this board yet (add it to the comparison above and press Estimate)"
@@ -349,14 +320,15 @@ class DeployView(QWidget):
             self.job.cancel()
 
     def export(self) -> None:
-        run = self._run(quiet=self.target() == "capture")
-        if self.job is not None or (run is None and self.target() != "capture"):
+        needs_run = TARGETS[self.target()].needs_run
+        run = self._run(quiet=not needs_run)
+        if self.job is not None or (run is None and needs_run):
             return
         if not self.folder.text().strip():
             self.say("Choose the export folder first.", error=True)
             return
         out = destination(self.export_folder(), self.target())
-        what = replaces(out, self.target() == "library")
+        what = replaces(out, TARGETS[self.target()].archive)
         if what is not None:
             answer = QMessageBox.question(self, "Replace?", replace_question(out, what),
                                           QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,

@@ -39,6 +39,7 @@ from studio.learn import runs
 from studio.project import Project, ProjectError
 from studio.ui import theme
 from studio.ui.estimate_cards import BoardCard, board_line, difference, fill_layout
+from studio.ui.run_picker import RunPicker
 from studio.ui.worker import JobRunner
 
 MAX_BOARDS = 3
@@ -81,9 +82,10 @@ def _spin(low: float, high: float, value: float, suffix: str, slot: Callable[[],
 
 
 class EstimatesView(QWidget):
-    def __init__(self, runner: JobRunner, parent: QWidget | None = None) -> None:
+    def __init__(self, runner: JobRunner, run_picker: RunPicker | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.runner = runner
+        self.run_combo = run_picker or RunPicker("The training run whose impulse is estimated")
         self.project: Project | None = None
         self.job = None
         self.queue: list[tuple[str, bool]] = []  # (board id, is the virtual measurement)
@@ -135,8 +137,6 @@ class EstimatesView(QWidget):
         picker.setMinimumWidth(240)
         picker.setMaximumWidth(380)
 
-        self.run_combo = QComboBox()
-        self.run_combo.setToolTip("The training run whose impulse is estimated")
         self.run_combo.currentIndexChanged.connect(lambda _i: self.clear_results())
         self.estimate_button = _button("Estimate", self.estimate, "Compile the impulse for each board and measure it")
         self.cancel_button = _button("Cancel", self.cancel, "Stop the running estimate")
@@ -213,18 +213,9 @@ class EstimatesView(QWidget):
 
     def refresh(self) -> None:
         """Re-read the runs (called when shown: one may have been trained)."""
-        keep = self.run_combo.currentData()
-        numbers = runs.numbers(self.project) if self.project is not None else []
-        chosen = runs.chosen(self.project) if self.project is not None else None
-        self.run_combo.blockSignals(True)
-        self.run_combo.clear()
-        for n in reversed(numbers):
-            self.run_combo.addItem(f"run {n}" + (" (deploy)" if n == chosen else ""), n)
-        target = keep if keep in numbers else (chosen or (numbers[-1] if numbers else None))
-        self.run_combo.setCurrentIndex(self.run_combo.findData(target))
-        self.run_combo.blockSignals(False)
-        if target != keep:
+        if self.run_combo.fill(self.project):
             self.clear_results()
+        numbers = runs.numbers(self.project) if self.project is not None else []
         if self.project is None:
             self.say(NO_PROJECT)
         elif not numbers:
@@ -298,7 +289,7 @@ class EstimatesView(QWidget):
             self.say(NO_PROJECT, error=True)
             return None
         try:
-            return runs.load(self.project, self.run_combo.currentData())
+            return self.run_combo.load(self.project)
         except ProjectError as e:
             self.say(NO_RUN if not runs.numbers(self.project) else str(e), error=True)
             return None

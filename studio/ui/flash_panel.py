@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -19,10 +18,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.deploy import default_core_dir, emulated, flash, monitor
+from studio.deploy.pio import default_core_dir
+from studio.deploy.running import emulated, flash, monitor
 from studio.devices.listing import serial_ports
 from studio.errors import StudioError
-from studio.jobs import ProgressLike
 from studio.learn.runs import Run
 from studio.project import Project
 from studio.ui.live_results import LiveResults, StreamPicker, _plain
@@ -55,21 +54,6 @@ class Host(Protocol):
     def say(self, text: str, error: bool = False) -> None: ...
 
     def start_job(self, name: str, job: Callable, params: Any, done: Callable[[Any], None]) -> None: ...
-
-
-@dataclass
-class UploadParams:
-    project: Path
-    env: str
-    port: str
-    core: Path
-    release: Callable[[str], None]
-
-
-def upload_job(p: UploadParams, progress: ProgressLike) -> Any:
-    progress.update(0.0, f"flashing {p.port}")
-    return flash.upload(p.project, p.env, p.port, p.core, release=p.release, on_line=progress.partial,
-                        progress=progress)
 
 
 def _row(*widgets: QWidget) -> QWidget:
@@ -173,8 +157,8 @@ class FlashPanel(QWidget):
         if not host.env():
             host.say("Export and build first: there is no environment to flash.", error=True)
             return
-        params = UploadParams(host.export_folder(), host.env(), port, default_core_dir(), self._release)
-        host.start_job(f"Flash {port}", upload_job, params,
+        params = flash.UploadParams(host.export_folder(), host.env(), port, default_core_dir(), self._release)
+        host.start_job(f"Flash {port}", flash.run, params,
                        lambda _r: host.say(f"Flashed {port}: start the monitor to see its results."))
 
     def _release(self, port: str) -> None:

@@ -22,10 +22,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.deploy import emulated
-from studio.deploy.result_line import ErrorLine, ImpulseLine, ResultLine
-from studio.devices.gestures import GESTURES
-from studio.formats.sample import SENSOR
+from studio.deploy.running.result_line import ErrorLine, ImpulseLine, ResultLine
+from studio.deploy.running.streams import stream_frames, streams_for
+from studio.errors import StudioError
 from studio.learn.runs import Run
 from studio.project import Project
 from studio.ui import theme
@@ -169,8 +168,8 @@ class StreamPicker(QWidget):
         layout.addWidget(self.combo, 1)
         layout.addWidget(self.seconds)
         layout.addWidget(self.realtime)
-        self.frequency_hz = 0.0
-        self.axes = 0
+        self.project: Project | None = None
+        self.run: Run | None = None
 
     def _is_gesture(self) -> bool:
         return str(self.combo.currentData() or "").startswith("gesture:")
@@ -179,18 +178,11 @@ class StreamPicker(QWidget):
         """List what fits the run's impulse (None: nothing)."""
         keep = self.combo.currentData()
         self.combo.clear()
+        self.project, self.run = project, run
         if project is None or run is None:
             return
-        kind = run.framing.kind
-        self.frequency_hz, self.axes = run.framing.frequency_hz, run.axes
-        if kind == SENSOR and self.axes in (3, 6):
-            for g in GESTURES:
-                self.combo.addItem(f"Virtual sensor: {g}", f"gesture:{g}")
-        for category in ("testing", "training"):
-            for s in project.samples(category=category, enabled=True):
-                if (s.kind == kind and len(s.sensors) == self.axes
-                        and abs(s.frequency_hz - self.frequency_hz) <= 1e-3 * self.frequency_hz):
-                    self.combo.addItem(f"{category} sample {s.name} ({s.label})", f"sample:{s.id}")
+        for stream in streams_for(project, run):
+            self.combo.addItem(stream.title, stream.key)
         self.combo.setCurrentIndex(max(0, self.combo.findData(keep)))
 
     def choose(self, kind: str, value: Any) -> bool:
@@ -200,11 +192,12 @@ class StreamPicker(QWidget):
             self.combo.setCurrentIndex(index)
         return index >= 0
 
+    @property
+    def frequency_hz(self) -> float:
+        return self.run.framing.frequency_hz if self.run is not None else 0.0
+
     def frames(self, project: Project) -> tuple[np.ndarray, str]:
         """The chosen stream's frames and a description; raises ``StudioError``."""
-        kind, _, value = str(self.combo.currentData()).partition(":")
-        if kind == "gesture":
-            return (emulated.gesture_frames(value, self.seconds.value(), self.frequency_hz, self.axes),
-                    f"{self.seconds.value():g} s of the virtual sensor's {value}")
-        sample = project.samples(ids=[int(value)])[0]
-        return project.read(sample), f"sample {sample.name} ({sample.label})"
+        if self.run is None or self.combo.currentData() is None:
+            raise StudioError("nothing to stream: no run, or nothing fits its impulse")
+        return stream_frames(project, self.run, str(self.combo.currentData()), self.seconds.value())

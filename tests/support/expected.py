@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from studio.deploy.agreement import expected_scores as python_scores
+from studio.deploy.running.agreement import expected_scores as python_scores
 
 __all__ = ["python_scores"]

@@ -9,15 +9,17 @@ from PySide6.QtWidgets import QFrame, QGroupBox, QScrollArea, QSplitter, QVBoxLa
 from studio.project import Project
 from studio.ui.deploy_view import DeployView
 from studio.ui.estimates_view import EstimatesView
+from studio.ui.run_picker import RunPicker
 from studio.ui.worker import JobRunner
 
 
 class DeployPage(QWidget):
     def __init__(self, runner: JobRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.estimates = EstimatesView(runner)
-        self.deploy = DeployView(runner, self.estimates)
-        self.estimates.run_combo.currentIndexChanged.connect(lambda _i: self.deploy.refresh())
+        self.run_picker = RunPicker("The training run whose impulse is estimated and deployed")
+        self.estimates = EstimatesView(runner, self.run_picker)
+        self.deploy = DeployView(runner, self.run_picker, lambda board: self.estimates.estimates().get(board))
+        self.run_picker.currentIndexChanged.connect(lambda _i: self.deploy.refresh())
         scroll = QScrollArea()  # scrolls rather than stretches the window in a small screen
         scroll.setWidget(self.deploy)
         scroll.setWidgetResizable(True)

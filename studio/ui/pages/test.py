@@ -32,6 +32,7 @@ from studio.learn import classify, live, runs
 from studio.learn.metrics import percent
 from studio.project import Project
 from studio.ui.metrics_views import ClassTable, ConfusionTable
+from studio.ui.run_picker import RunPicker
 
 SAMPLE_COLUMNS = ("sample", "label", "windows", "float", "int8", "anomaly")
 HISTORY = 12
@@ -53,8 +54,7 @@ class TestPage(QWidget):
     # ------------------------------------------------------------------ layout
 
     def _build(self) -> None:
-        self.run_combo = QComboBox()
-        self.run_combo.setToolTip("The run to test (the one chosen for deployment first)")
+        self.run_combo = RunPicker("The run to test (the one chosen for deployment first)")
         self.classify_button = QPushButton("Classify testing set")
         self.classify_button.setToolTip("Classify every testing sample with the run's float32 and int8 models")
         self.classify_button.clicked.connect(self.classify_all)
@@ -142,15 +142,8 @@ class TestPage(QWidget):
         """Called when the page is shown: runs may have been added."""
         if self.project is None:
             return
-        keep = self.run_combo.currentData()
+        self.run_combo.fill(self.project)
         numbers = runs.numbers(self.project)
-        chosen = runs.chosen(self.project)
-        self.run_combo.clear()
-        for n in reversed(numbers):
-            self.run_combo.addItem(f"run {n}" + (" (deploy)" if n == chosen else ""), n)
-        target = keep if keep in numbers else (chosen or (numbers[-1] if numbers else None))
-        if target is not None:
-            self.run_combo.setCurrentIndex(self.run_combo.findData(target))
         self.classify_button.setEnabled(bool(numbers) and self.job is None)
         self.live_button.setEnabled(bool(numbers))
         if not numbers:

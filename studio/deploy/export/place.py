@@ -12,7 +12,7 @@ import shutil
 import zipfile
 from pathlib import Path
 
-from studio.deploy.export_targets import ExportError
+from studio.deploy.export.context import ExportError
 
 MARKER = ".tinyml-studio-export.json"
 

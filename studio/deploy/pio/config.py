@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from studio.deploy.platformio import QUICK_TIMEOUT, PioError, failure_line, run_pio
+from studio.deploy.pio.runner import QUICK_TIMEOUT, PioError, failure_line, run_pio
 
 
 class PioConfigError(PioError):
@@ -122,7 +122,7 @@ def _offline_envs(project_dir: str | Path, installed: set[str], but: str) -> str
 
 def _own_platform_problem(env: str, name: str, core_dir: str | Path, others: str) -> str | None:
     """Why one of the app's own platforms (not in any registry) is missing from the core, or None for another one."""
-    from studio.deploy import pio_kit
+    from studio.deploy.pio import kit as pio_kit
 
     if name not in pio_kit.PLATFORM_FOLDERS:
         return None
@@ -139,7 +139,7 @@ def check_buildable(project_dir: str | Path, env: str, core_dir: str | Path) -> 
     """Before ``pio run``: an environment whose platform is not in the core. The app's own platforms are in no
     registry: say what is missing (the GNU Arm compiler, or the offline kit). Another platform would be fetched
     from the registry; when that is unreachable, say so at once instead of after pio's 60 s of retries."""
-    from studio.deploy.platformio import registry_reachable
+    from studio.deploy.pio.runner import registry_reachable
 
     spec = env_platform(project_dir, env)
     installed = installed_platforms(core_dir)

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from studio.deploy.result_line import ResultLine
+from studio.deploy.running.result_line import ResultLine
 from studio.learn.reference import Reference
 from studio.learn.runs import Run
 

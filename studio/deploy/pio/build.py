@@ -3,11 +3,12 @@ the environment can build offline, then ``pio run``. The CLI and the Deploy page
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
-from studio.deploy import pio_kit
-from studio.deploy.pio_config import check_buildable
-from studio.deploy.platformio import LineCallback, PioBuildError, PioResult, pio_run
+from studio.deploy.pio import kit as pio_kit
+from studio.deploy.pio.config import check_buildable
+from studio.deploy.pio.runner import LineCallback, PioBuildError, PioResult, pio_run
 from studio.jobs import ProgressLike
 
 
@@ -26,3 +27,16 @@ def build_project(project: str | Path, env: str, core: str | Path, *, on_line: L
         if kit.notes and str(e).startswith("toolchain not found"):
             raise PioBuildError(f"{e} ({kit.notes[0]})", e.log, e.command) from None
         raise
+
+
+@dataclass
+class BuildParams:
+    project: Path
+    env: str
+    core: Path
+
+
+def run(p: BuildParams, progress: ProgressLike) -> PioResult:
+    """The build as a job: the offline kit, then ``pio run``; log lines go out as partials."""
+    progress.update(0.0, "checking the offline PlatformIO kit")
+    return build_project(p.project, p.env, p.core, on_line=progress.partial, progress=progress)

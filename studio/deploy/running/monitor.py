@@ -1,5 +1,5 @@
 """The serial monitor of a deployed board: reads the port in chunks and parses the firmware's lines
-(``studio.deploy.result_line``) into live classification results. A job: each parsed line goes out
+(``studio.deploy.running.result_line``) into live classification results. A job: each parsed line goes out
 through ``progress.partial`` as it arrives; cancelling stops the monitor and keeps what was seen.
 
 ``pio device monitor`` refuses a non-interactive stdin, so the app reads the port itself (pyserial),
@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from studio.deploy.result_line import ErrorLine, ImpulseLine, ResultLine, ResultLineError, parse_line
+from studio.deploy.running.result_line import ErrorLine, ImpulseLine, ResultLine, ResultLineError, parse_line
 from studio.devices.serial_source import open_port, read_chunk
 from studio.jobs import ProgressLike
 

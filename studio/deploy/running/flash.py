@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
-from studio.deploy.pio_config import env_platform
-from studio.deploy.platformio import LineCallback, PioBuildError, PioError, PioResult, failure_line, run_pio
+from studio.deploy.pio.config import env_platform
+from studio.deploy.pio.runner import LineCallback, PioBuildError, PioError, PioResult, failure_line, run_pio
 from studio.jobs import ProgressLike
 
 # what flashers print when the board is not listening (not in its bootloader, or the wrong port)
@@ -69,6 +70,21 @@ def upload(project_dir: str | Path, env: str, port: str | None, core_dir: str | 
         raise FlashError(f"{port}: the board did not answer: put it in its bootloader "
                          f"({bootloader_hint(project_dir, env)}) and flash again", result.log, result.command)
     raise PioBuildError(failure_line(result.lines), result.log, result.command)
+
+
+@dataclass
+class UploadParams:
+    project: Path
+    env: str
+    port: str
+    core: Path
+    release: Callable[[str], None] | None = None  # closes the app's own monitor on the port first
+
+
+def run(p: UploadParams, progress: ProgressLike) -> PioResult:
+    """The upload as a job; ``pio``'s log lines go out as partials."""
+    progress.update(0.0, f"flashing {p.port}")
+    return upload(p.project, p.env, p.port, p.core, release=p.release, on_line=progress.partial, progress=progress)
 
 
 def bootloader_hint(project_dir: str | Path, env: str) -> str:

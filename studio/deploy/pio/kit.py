@@ -37,15 +37,14 @@ try:
 except ImportError:  # not POSIX
     fcntl = None
 
-from studio.deploy.platformio import LineCallback, PioError, find_pio, pio_command, run_pio
+from studio.boards import CORTEXM_PLATFORM, HOST_PLATFORM
+from studio.deploy.pio.runner import LineCallback, PioError, find_pio, pio_command, run_pio
 from studio.fsutil import atomic_write_text
 from studio.paths import resources_dir
 
 KIT_VERSION = 1
 KIT_DIR = "tinyml-kit"
-NATIVE_PLATFORM = "native"
-CORTEXM_PLATFORM = "tinyml-cortexm"
-PLATFORM_FOLDERS = {NATIVE_PLATFORM: "native-host", CORTEXM_PLATFORM: "generic-cortexm"}
+PLATFORM_FOLDERS = {HOST_PLATFORM: "native-host", CORTEXM_PLATFORM: "generic-cortexm"}
 TOOLCHAIN = "toolchain-gccarmnoneeabi"
 ARM_GCC = "arm-none-eabi-gcc"
 # Studio's core names (studio.cortexm.cores) -> boards of the tinyml-cortexm platform
@@ -275,7 +274,7 @@ def kit_problem(core_dir: str | Path, *, cortexm: bool = True) -> str | None:
     """None when the kit's pieces are in ``core_dir`` (and the toolchain's links resolve), else what is wrong."""
     core = Path(core_dir)
     scons = core / "packages" / "tool-scons"
-    for path in (scons / "scons.py", scons / ".piopm", core / "platforms" / NATIVE_PLATFORM / "platform.json"):
+    for path in (scons / "scons.py", scons / ".piopm", core / "platforms" / HOST_PLATFORM / "platform.json"):
         if not path.is_file():
             return f"offline kit not installed: {path} is missing"
     if cortexm:
@@ -338,6 +337,6 @@ def _install(core: Path, pio: str, on_line: LineCallback | None, force: bool) ->
 
 
 def _platform_names(cortexm: bool) -> Iterable[str]:
-    yield NATIVE_PLATFORM
+    yield HOST_PLATFORM
     if cortexm:
         yield CORTEXM_PLATFORM

@@ -1,5 +1,5 @@
 """What goes into each exported target: PlatformIO environments, the impulse's numbers, the sensor, and text
-made safe for INI files and Markdown. ``export.py`` renders the templates with these contexts."""
+made safe for INI files and Markdown. The deploy targets (``targets.py``) render the templates with these."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from studio.boards import CORTEXM_PLATFORM, HOST_PLATFORM
 from studio.boards.drivers import (
     IMU_AXES,
     IMU_UNITS,
@@ -22,8 +23,8 @@ from studio.boards.drivers import (
 from studio.boards.registry import Board
 from studio.boards.serial_link import serial_link
 from studio.c_literals import c_comment
-from studio.deploy import result_line
-from studio.deploy.pio_kit import CORE_BOARDS, CORTEXM_PLATFORM, NATIVE_PLATFORM, board_for_core
+from studio.deploy.pio.kit import CORE_BOARDS, board_for_core
+from studio.deploy.running import result_line
 from studio.errors import StudioError
 from studio.learn.runs import Run
 
@@ -32,7 +33,6 @@ BAUD = 115200
 AUDIO_BAUD = 921600
 FRAME_SAMPLES = 256  # int16 samples per framed-binary frame of the capture firmware
 BOARD_FILTER = "+<*> -<native/> -<generic/> -<virtual/>"
-OFFLINE_PLATFORMS = (NATIVE_PLATFORM, CORTEXM_PLATFORM)  # the offline kit's; others come from the registry
 _INI_UNSAFE = set(";#$%{}\\\"'")
 _MD_SPECIAL = set("\\`*_{}[]()#+-.!|<>~&")
 
@@ -88,13 +88,13 @@ def generic_env(board: Board) -> Env | None:
 
 
 def native_env(comment: str) -> Env:
-    return Env("native", comment, [("platform", NATIVE_PLATFORM), ("build_src_filter", "-<*> +<native/>")])
+    return Env("native", comment, [("platform", HOST_PLATFORM), ("build_src_filter", "-<*> +<native/>")])
 
 
 def board_env(board: Board, driver: Driver, baud: int, source_filter: str = BOARD_FILTER) -> Env | None:
     """``[env:<board id>]`` with the board's own platform, board and framework (None for the host)."""
     pio = board.platformio
-    if pio.get("platform") == NATIVE_PLATFORM:
+    if board.kind == "host":
         return None
     options: list[tuple[str, str | list[str]]] = [("platform", str(pio["platform"]))]
     if pio.get("board"):
@@ -103,7 +103,7 @@ def board_env(board: Board, driver: Driver, baud: int, source_filter: str = BOAR
         options.append(("framework", str(pio["framework"])))
     if driver.lib_deps:
         options.append(("lib_deps", list(driver.lib_deps)))
-    if pio.get("platform") == CORTEXM_PLATFORM:
+    if board.on_generic_platform:
         source_filter = "-<*> +<virtual/>"
     options += [("build_src_filter", source_filter), ("monitor_speed", str(baud))]
     return Env(board.id, ini_text(f"{board.name}: {driver.title}"), options)
@@ -155,7 +155,7 @@ def sensing(board: Board, driver: Driver, framing: dict[str, Any], note: str | N
     """The sensor's rate, the baud rate, and the notes about them, for an impulse (or capture) on ``board``."""
     notes = [note] if note else []
     rate, baud = None, BAUD
-    if board.platformio.get("platform") in OFFLINE_PLATFORMS:
+    if board.kind != "real":
         notes = []  # the emulated board reads its UART, the host reads files: by design
     elif driver is SERIAL:
         link = serial_link(board, framing["fs"], framing["axes"], framing["audio"])
@@ -188,8 +188,8 @@ def impulse_context(run: Run, board: Board, project_name: str, window: np.ndarra
         "driver": driver, "board": board, "board_name_md": md_text(board.name),
         "project_md": md_text(project_name), "project_comment": c_comment(project_name),
         "has_anomaly": run.anomaly is not None, "axis_names": axes, "axis_units": units,
-        "run_number": getattr(run, "number", 0), **sensing(board, driver, framing, note),
-        "driver_note": note if board.platformio.get("platform") not in OFFLINE_PLATFORMS else None,
+        "run_number": run.number, **sensing(board, driver, framing, note),
+        "driver_note": note if board.kind == "real" else None,
         "fs_text": format(framing["fs"], "g"), "window_ms": framing["window_frames"] * 1000.0 / framing["fs"],
         "stride_ms": framing["stride_frames"] * 1000.0 / framing["fs"], "decimals": result_line.DECIMALS,
     }

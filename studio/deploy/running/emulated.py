@@ -19,9 +19,9 @@ from typing import Any
 
 import numpy as np
 
-from studio.deploy.flash import FlashError, flash_emulated
-from studio.deploy.monitor import LineSplitter, MonitorReport, handle
-from studio.deploy.result_line import ErrorLine, ImpulseLine, ResultLine
+from studio.deploy.running.flash import FlashError, flash_emulated
+from studio.deploy.running.monitor import LineSplitter, MonitorReport, handle
+from studio.deploy.running.result_line import ErrorLine, ImpulseLine, ResultLine
 from studio.devices.forwarder import format_line
 from studio.devices.sources import DeviceError
 from studio.jobs import ProgressLike
