@@ -20,12 +20,12 @@ def window(qtbot, tmp_path):
 
 
 def record(qtbot, page, label, gesture, seconds):
-    rows = page.table.rowCount()
+    rows = page.dataset.table.rowCount()
     page.gesture_combo.setCurrentText(gesture)
     page.label_edit.setText(label)
     page.length_spin.setValue(seconds)
     page.record_button.click()
-    qtbot.waitUntil(lambda: page.table.rowCount() == rows + 1, timeout=15_000)
+    qtbot.waitUntil(lambda: page.dataset.table.rowCount() == rows + 1, timeout=15_000)
 
 
 def test_capture_page_end_to_end(qtbot, window):
@@ -44,41 +44,41 @@ def test_capture_page_end_to_end(qtbot, window):
     samples = project.samples()
     assert [s.label for s in samples] == ["idle", "wave", "wave"]
     assert [s.frames for s in samples] == [100, 200, 150]
-    assert [page.table.item(r, 1).text() for r in range(3)] == ["idle", "wave", "wave"]
-    assert page.table.item(1, 2).text() == "2.00 s"
+    assert [page.dataset.table.item(r, 1).text() for r in range(3)] == ["idle", "wave", "wave"]
+    assert page.dataset.table.item(1, 2).text() == "2.00 s"
     # the wave sample moves much more than the idle one
     assert project.read(samples[1]).std(axis=0).max() > 3 * project.read(samples[0]).std(axis=0).max()
 
     # crop: select the sample, drag the region, crop
-    page.table.selectRow(1)
-    assert page.region.isVisible()
-    page.region.setRegion((0.5, 1.5))
-    page.buttons["crop"].click()
+    page.dataset.table.selectRow(1)
+    assert page.dataset.region.isVisible()
+    page.dataset.region.setRegion((0.5, 1.5))
+    page.dataset.buttons["crop"].click()
     cropped = project.get(samples[1].id)
     assert (cropped.crop_start, cropped.crop_end) == (50, 150)
-    assert page.table.item(1, 2).text() == "1.00 s"
+    assert page.dataset.table.item(1, 2).text() == "1.00 s"
 
     # split the 1.5 s sample into 500 ms windows
-    page.table.selectRow(2)
-    page.split_spin.setValue(500)
-    page.buttons["split"].click()
-    assert page.table.rowCount() == 5
+    page.dataset.table.selectRow(2)
+    page.dataset.split_spin.setValue(500)
+    page.dataset.buttons["split"].click()
+    assert page.dataset.table.rowCount() == 5
     assert sorted(s.frames for s in project.samples(label="wave")) == [50, 50, 50, 200]
 
     # delete one, then undo
-    page.table.selectRow(0)
-    page.buttons["delete"].click()
-    assert page.table.rowCount() == 4 and not project.samples(label="idle")
+    page.dataset.table.selectRow(0)
+    page.dataset.buttons["delete"].click()
+    assert page.dataset.table.rowCount() == 4 and not project.samples(label="idle")
     window.undo_stack.undo()
-    assert page.table.rowCount() == 5
+    assert page.dataset.table.rowCount() == 5
     (idle,) = project.samples(label="idle")
     assert idle.id == samples[0].id and idle.frames == 100
 
     # relabel and move, undone
-    page.table.selectRow(0)
-    page.relabel_edit.setText("rest")
-    page.buttons["relabel"].click()
-    page.buttons["test"].click()
+    page.dataset.table.selectRow(0)
+    page.dataset.relabel_edit.setText("rest")
+    page.dataset.buttons["relabel"].click()
+    page.dataset.buttons["test"].click()
     assert project.get(idle.id).label == "rest" and project.get(idle.id).category == "testing"
     window.undo_stack.undo()
     window.undo_stack.undo()

@@ -19,8 +19,8 @@ from studio.deploy.pio import kit as pio_kit
 from studio.deploy.pio.runner import PioNotFound, find_pio, pio_environment
 from studio.deploy.running import emulated
 from studio.project import Project
-from studio.ui.flash_panel import NO_PORT
 from studio.ui.pages.deploy import DeployPage
+from studio.ui.pages.deploy.flash_panel import NO_PORT
 from studio.ui.worker import JobRunner
 
 BOARD = "virtual-cortex-m4"

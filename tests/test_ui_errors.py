@@ -60,15 +60,15 @@ def test_a_refused_edit_is_one_line_and_leaves_nothing_to_undo(qtbot, window, tm
     w = window
     assert w.open_project(str(tmp_path / "p"))
     page = w.capture
-    page.table.selectRow(0)
-    page.relabel_edit.setText("   ")
-    page.buttons["relabel"].click()
+    page.dataset.table.selectRow(0)
+    page.dataset.relabel_edit.setText("   ")
+    page.dataset.buttons["relabel"].click()
     assert status(w) == "bad label '   ': empty label"  # not "Error calling Python override of ...redo()"
     assert w.undo_stack.count() == 0 and w.project.samples()[0].label == "idle"
 
     # an undo the project refuses (its data gone meanwhile) says so instead of raising through the undo stack
-    page.table.selectRow(0)
-    page.buttons["delete"].click()
+    page.dataset.table.selectRow(0)
+    page.dataset.buttons["delete"].click()
     assert w.undo_stack.count() == 1 and not w.project.samples()
 
     def gone(sample, values):

@@ -12,9 +12,9 @@ from studio.boards import load_boards
 from studio.learn import runs
 from studio.project import Project
 from studio.ui import theme
-from studio.ui.estimate_cards import MemoryBar
-from studio.ui.estimates_view import HINT, MAX_BOARDS, NO_PROJECT, NO_RUN, EstimatesView, board_matches
 from studio.ui.main_window import MainWindow
+from studio.ui.pages.deploy.estimate_cards import MemoryBar
+from studio.ui.pages.deploy.estimates_view import HINT, MAX_BOARDS, NO_PROJECT, NO_RUN, EstimatesView, board_matches
 from studio.ui.worker import JobRunner
 
 
@@ -84,14 +84,14 @@ def test_estimates_on_two_boards_and_the_virtual_board(qtbot, gesture_project, g
         assert "Xtensa" in esp.modelled.text()
 
         # the per-layer table shows the chosen board's layers
-        assert view.layers_combo.count() == 2 and view.layers_combo.currentData() == "nano33ble"
+        assert view.layers.combo.count() == 2 and view.layers.combo.currentData() == "nano33ble"
         layers = estimates["nano33ble"].layers
-        assert view.layers_table.rowCount() == len(layers) > 0
-        assert view.layers_table.item(0, 1).text() == layers[0].op
-        assert view.layers_table.item(0, 3).text() == f"{layers[0].macs:,}"
-        view.layers_combo.setCurrentIndex(1)
-        assert view.layers_table.rowCount() == len(estimates["esp32dev"].layers)
-        assert view.layers_table.item(0, 6).text() == f"{estimates['esp32dev'].layers[0].cycles:,}"
+        assert view.layers.table.rowCount() == len(layers) > 0
+        assert view.layers.table.item(0, 1).text() == layers[0].op
+        assert view.layers.table.item(0, 3).text() == f"{layers[0].macs:,}"
+        view.layers.combo.setCurrentIndex(1)
+        assert view.layers.table.rowCount() == len(estimates["esp32dev"].layers)
+        assert view.layers.table.item(0, 6).text() == f"{estimates['esp32dev'].layers[0].cycles:,}"
 
         # battery: a higher rate shortens it, and a rate the board cannot keep up with says so
         view.rate.setValue(1000 / estimates["nano33ble"].latency["total"] + 1)
@@ -99,16 +99,16 @@ def test_estimates_on_two_boards_and_the_virtual_board(qtbot, gesture_project, g
         view.rate.setValue(1.0)
 
         # the virtual board: instructions counted under QEMU beside the modelled ones
-        view.measure_button.click()
+        view.virtual_box.measure_button.click()
         wait_idle(qtbot, view)
         v = view.virtual
         assert v is not None and v.board["id"] == "virtual-cortex-m4" and v.measured["network"] > 0
-        assert view.virtual_table.rowCount() == 2
-        assert view.virtual_table.item(0, 1).text() == f"{v.instructions['network']:,}"
-        assert view.virtual_table.item(0, 2).text() == f"{v.measured['network']:,}"
-        assert view.virtual_table.item(1, 2).text() == f"{v.measured['dsp']:,}"
+        assert view.virtual_box.table.rowCount() == 2
+        assert view.virtual_box.table.item(0, 1).text() == f"{v.instructions['network']:,}"
+        assert view.virtual_box.table.item(0, 2).text() == f"{v.measured['network']:,}"
+        assert view.virtual_box.table.item(1, 2).text() == f"{v.measured['dsp']:,}"
         expected = (v.instructions["network"] - v.measured["network"]) / v.measured["network"] * 100
-        assert view.virtual_table.item(0, 3).text() == f"{expected:+.1f}%"
+        assert view.virtual_box.table.item(0, 3).text() == f"{expected:+.1f}%"
         assert view.cards["nano33ble"].estimate is estimates["nano33ble"]  # the boards' results stay
 
         # the host computer has no latency model: it is not offered, and asking for it says which boards are
@@ -160,7 +160,7 @@ def test_without_a_project_or_a_run_the_view_says_so(qtbot, tmp_path):
         view.add_board("nano33ble")
         view.set_project(project)
         assert view.message.text() == NO_RUN and not view.estimate_button.isEnabled()
-        assert not view.measure_button.isEnabled()
+        assert not view.virtual_box.measure_button.isEnabled()
         view.estimate()
         view.measure_virtual()
         assert view.job is None and view.message.text() == NO_RUN and not view.cards

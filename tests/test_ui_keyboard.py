@@ -7,7 +7,8 @@ import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QApplication, QWidget
 
-from studio.ui.main_window import STEPS, MainWindow
+from studio.ui.main_window import MainWindow
+from studio.ui.step_bar import STEPS
 
 CTRL, ALT = Qt.KeyboardModifier.ControlModifier, Qt.KeyboardModifier.AltModifier
 
@@ -47,7 +48,7 @@ def test_steps_by_shortcut_and_mnemonic_with_focus_on_the_first_input(qtbot, win
     for i in (1, 4, 2, 0, 3):
         press(qtbot, getattr(Qt.Key, f"Key_{i + 1}"), CTRL)
         qtbot.waitUntil(lambda i=i: shown(w, i), timeout=5000)
-        assert w.nav_group.checkedId() == i and w.nav_group.button(i).font().bold()
+        assert w.nav.group.checkedId() == i and w.nav.group.button(i).font().bold()
     press(qtbot, Qt.Key.Key_2, ALT)  # the step button's mnemonic
     qtbot.waitUntil(lambda: shown(w, 1), timeout=5000)
 
@@ -64,9 +65,9 @@ def test_steps_by_shortcut_and_mnemonic_with_focus_on_the_first_input(qtbot, win
 def test_nav_buttons_and_menu_name_their_keys(window):
     w = window
     for i, name in enumerate(STEPS):
-        tip = w.nav_group.button(i).toolTip()
+        tip = w.nav.group.button(i).toolTip()
         assert tip.startswith(name) and f"Ctrl+{i + 1}" in tip and f"Alt+{i + 1}" in tip and "Ctrl+PgDown" in tip
-        assert w.nav_group.button(i).text().startswith(f"&{i + 1}")
+        assert w.nav.group.button(i).text().startswith(f"&{i + 1}")
     shortcuts = {a.text(): a.shortcut().toString() for a in w.step_actions}
     assert shortcuts == {**{name: f"Ctrl+{i + 1}" for i, name in enumerate(STEPS)},
                          "&Next step": "Ctrl+PgDown", "&Previous step": "Ctrl+PgUp"}

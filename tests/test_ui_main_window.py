@@ -5,7 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import QSettings
 from test_import_export import write_csv
 
-from studio.ui.main_window import STEPS, MainWindow
+from studio.ui.main_window import MainWindow
+from studio.ui.step_bar import STEPS
 
 
 def make(qtbot, tmp_path):
@@ -23,7 +24,7 @@ def test_welcome_then_project_enables_the_wizard(qtbot, tmp_path):
     assert w.nav.isEnabled() and w.stack.currentWidget() is w.capture
     for i in range(len(STEPS)):
         w.show_step(i)
-        assert w.stack.currentWidget() is w.pages[i] and w.nav_group.checkedId() == i
+        assert w.stack.currentWidget() is w.pages[i] and w.nav.group.checkedId() == i
     assert not w.create_project(str(tmp_path / "proj"))  # exists: an error, not a crash
     assert "already exists" in w.log_view.toPlainText()
 
@@ -56,6 +57,6 @@ def test_import_runs_as_a_job_with_progress_and_lists_samples(qtbot, tmp_path):
     assert w.job_bar.isVisibleTo(w) and w.cancel_button.isVisibleTo(w)
     with qtbot.waitSignal(handle.finished, timeout=30_000):
         pass
-    qtbot.waitUntil(lambda: w.capture.table.rowCount() == 5, timeout=5000)
+    qtbot.waitUntil(lambda: w.capture.dataset.table.rowCount() == 5, timeout=5000)
     assert not w.job_bar.isVisibleTo(w)
     assert "imported 5 file(s)" in w.log_view.toPlainText()

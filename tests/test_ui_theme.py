@@ -32,7 +32,7 @@ def dark(colour: QColor) -> bool:
 
 def plots(w: MainWindow) -> list[pg.PlotWidget]:
     found = w.findChildren(pg.PlotWidget)
-    assert {w.capture.preview, w.capture.live.plot, w.impulse.explorer, w.train.loss_plot} <= set(found)
+    assert {w.capture.dataset.preview, w.capture.live.plot, w.impulse.explorer, w.train.loss_plot} <= set(found)
     assert len(found) >= 8  # capture 3, impulse 3, train 2, deploy 1
     return found
 

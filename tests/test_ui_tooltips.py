@@ -23,7 +23,8 @@ from PySide6.QtWidgets import (
 
 from studio.dsp.registry import all_blocks
 from studio.learn import blocks, layers
-from studio.ui.main_window import STEPS, MainWindow
+from studio.ui.main_window import MainWindow
+from studio.ui.step_bar import STEPS
 
 INPUTS = (QAbstractSpinBox, QComboBox, QLineEdit, QAbstractButton, QAbstractSlider, QPlainTextEdit, QTextEdit)
 PARTS_OF = (QAbstractSpinBox, QComboBox, QAbstractItemView, QLineEdit)  # their inner editors and buttons

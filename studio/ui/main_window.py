@@ -14,10 +14,8 @@ from PySide6 import __version__ as pyside_version
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
-    QButtonGroup,
     QDockWidget,
     QFileDialog,
-    QHBoxLayout,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -40,13 +38,10 @@ from studio.ui.pages.impulse import ImpulsePage
 from studio.ui.pages.test import TestPage
 from studio.ui.pages.train import TrainPage
 from studio.ui.repair_offer import offer_repair
+from studio.ui.step_bar import STEP_TIPS, STEPS, StepBar
 from studio.ui.welcome import WelcomePage
 from studio.ui.worker import JobHandle, JobRunner
 
-STEPS = ("Capture", "Impulse", "Train", "Test", "Deploy")
-STEP_TIPS = ("record and curate labeled samples", "windows, the DSP block and the feature explorer",
-             "train the classifier and compare runs", "classify the testing set and a live device",
-             "estimates, export, build, flash and monitor")
 THEMES = (("system", "&System"), ("light", "&Light"), ("dark", "&Dark"))
 MAX_RECENT = 10
 
@@ -89,23 +84,8 @@ class MainWindow(QMainWindow):
         for page in self.pages:
             self.stack.addWidget(page)
 
-        self.nav = QWidget()
-        nav_layout = QHBoxLayout(self.nav)
-        nav_layout.setContentsMargins(6, 6, 6, 0)
-        self.nav_group = QButtonGroup(self)
-        self.nav_group.setExclusive(True)
-        for i, name in enumerate(STEPS):
-            b = QPushButton(f"&{i + 1}  {name}")  # the mnemonic: Alt+1 .. Alt+5
-            b.setCheckable(True)
-            b.setToolTip(f"{name}: {STEP_TIPS[i]} ({_keys(f'Ctrl+{i + 1}')} or {_keys(f'Alt+{i + 1}')}; "
-                         f"{_keys('Ctrl+PgDown')} and {_keys('Ctrl+PgUp')}: next and previous step)")
-            _reserve_bold_width(b)  # the current step's button is bold: visible in either theme, and no jump
-            self.nav_group.addButton(b, i)
-            nav_layout.addWidget(b)
-        nav_layout.addStretch(1)
-        self.project_label = QLabel("")
-        nav_layout.addWidget(self.project_label)
-        self.nav_group.idClicked.connect(self.show_step)
+        self.nav = StepBar()
+        self.nav.group.idClicked.connect(self.show_step)
         self.nav.setEnabled(False)
 
         central = QWidget()
@@ -315,7 +295,7 @@ class MainWindow(QMainWindow):
         self.nav.setEnabled(True)
         for action in self.step_actions:
             action.setEnabled(True)
-        self.project_label.setText(f"{project.config.name} — {project.path}")
+        self.nav.project_label.setText(f"{project.config.name} — {project.path}")
         self.setWindowTitle(f"{project.config.name} — TinyML Studio")
         self.show_step(0)
         self.log(f"opened {project.path}")
@@ -325,12 +305,7 @@ class MainWindow(QMainWindow):
         if self.project is None or not 0 <= index < len(self.pages):
             return
         self.stack.setCurrentWidget(self.pages[index])
-        self.nav_group.button(index).setChecked(True)
-        for i in range(len(self.pages)):
-            button = self.nav_group.button(i)
-            font = button.font()
-            font.setBold(i == index)
-            button.setFont(font)
+        self.nav.select(index)
         if self.pages[index] is self.impulse:
             self.impulse.refresh_samples()
         elif self.pages[index] in (self.train, self.test):
@@ -413,17 +388,3 @@ class MainWindow(QMainWindow):
 
     def about(self) -> None:
         QMessageBox.about(self, "About TinyML Studio", self.about_text())
-
-
-def _keys(sequence: str) -> str:
-    """A shortcut as this platform writes it (Ctrl is ⌘ on macOS)."""
-    return QKeySequence(sequence).toString(QKeySequence.SequenceFormat.NativeText)
-
-
-def _reserve_bold_width(button: QPushButton) -> None:
-    font = button.font()
-    font.setBold(True)
-    button.setFont(font)
-    button.setMinimumWidth(button.sizeHint().width())
-    font.setBold(False)
-    button.setFont(font)

@@ -44,7 +44,7 @@ from studio.learn import runs
 from studio.project import Project
 from studio.project.safepath import own_folder
 from studio.ui import theme
-from studio.ui.flash_panel import FlashPanel
+from studio.ui.pages.deploy.flash_panel import FlashPanel
 from studio.ui.run_picker import RunPicker
 from studio.ui.worker import JobRunner
 

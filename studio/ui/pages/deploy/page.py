@@ -7,8 +7,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QGroupBox, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
 from studio.project import Project
-from studio.ui.deploy_view import DeployView
-from studio.ui.estimates_view import EstimatesView
+from studio.ui.pages.deploy.deploy_view import DeployView
+from studio.ui.pages.deploy.estimates_view import EstimatesView
 from studio.ui.run_picker import RunPicker
 from studio.ui.worker import JobRunner
 

@@ -24,7 +24,7 @@ from studio.devices.listing import serial_ports
 from studio.errors import StudioError
 from studio.learn.runs import Run
 from studio.project import Project
-from studio.ui.live_results import LiveResults, StreamPicker, _plain
+from studio.ui.pages.deploy.live_results import LiveResults, StreamPicker, _plain
 
 BAUDS = ("115200", "9600", "57600", "230400", "460800", "921600", "1000000", "2000000")
 RELEASE_WAIT = 3.0  # seconds an upload waits for the app's own monitor to let go of the port

@@ -31,9 +31,9 @@ from studio.learn.metrics import percent
 from studio.project import Project
 from studio.project.config import CONFIG_FILE
 from studio.ui import theme
-from studio.ui.layer_editor import LayerEditor
 from studio.ui.live_plot import PALETTE
 from studio.ui.metrics_views import ClassTable, ConfusionTable
+from studio.ui.pages.train.layer_editor import LayerEditor
 from studio.ui.param_form import ParamForm
 
 RUN_COLUMNS = ("run", "dsp", "int8", "epochs", "float", "int8 acc", "int8 bytes", "sparsity", "deploy")

@@ -12,12 +12,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
-    QComboBox,
     QDoubleSpinBox,
     QFrame,
     QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QListWidget,
@@ -26,8 +24,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSplitter,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -38,13 +34,13 @@ from studio.estimate.estimate import run as estimate_job
 from studio.learn import runs
 from studio.project import Project, ProjectError
 from studio.ui import theme
-from studio.ui.estimate_cards import BoardCard, board_line, difference, fill_layout
+from studio.ui.pages.deploy.estimate_cards import BoardCard, board_line, fill_layout
+from studio.ui.pages.deploy.estimate_details import MEASURING, LayersBox, VirtualBox
 from studio.ui.run_picker import RunPicker
 from studio.ui.worker import JobRunner
 
 MAX_BOARDS = 3
 VIRTUAL_BOARD = "virtual-cortex-m4"
-LAYER_COLUMNS = ("#", "op", "output", "MACs", "weights", "act. bytes", "cycles", "ms")
 NO_RUN = "No training run yet: train one on the Train step, then estimate it here."
 NO_PROJECT = "Open a project first."
 HINT = f"Choose up to {MAX_BOARDS} boards and press Estimate."
@@ -54,15 +50,6 @@ def board_matches(b: Board, text: str) -> bool:
     """Every word of ``text`` occurs in the board's id, name, vendor, MCU or core."""
     hay = " ".join((b.id, b.name, b.vendor, b.mcu, b.core)).lower()
     return all(word in hay for word in text.lower().split())
-
-
-def _table(columns: tuple[str, ...]) -> QTableWidget:
-    t = QTableWidget(0, len(columns))
-    t.setHorizontalHeaderLabels(columns)
-    t.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-    t.verticalHeader().hide()
-    t.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    return t
 
 
 def _button(text: str, slot: Callable[[], None], tip: str = "") -> QPushButton:
@@ -152,24 +139,8 @@ class EstimatesView(QWidget):
         self.capacity.setToolTip("Battery capacity for the battery-life figure of each board")
         self.rate.setToolTip("Inferences per second for the battery-life figure (the board sleeps in between)")
 
-        self.layers_combo = QComboBox()
-        self.layers_combo.setToolTip("The board whose per-layer costs the table shows")
-        self.layers_combo.currentIndexChanged.connect(lambda _i: self.show_layers())
-        self.layers_table = _table(LAYER_COLUMNS)
-        self.measure_button = _button("Measure on the virtual board", self.measure_virtual,
-                                      "Run the impulse on the emulated Cortex-M4 and count its instructions")
-        self.virtual_label = QLabel("")
-        self.virtual_label.setWordWrap(True)
-        self.virtual_table = _table(("instructions", "modelled", "counted", "difference"))
-        self.virtual_table.horizontalHeader().setStretchLastSection(True)
-        self.virtual_table.setMinimumHeight(84)
-        virtual_box = QGroupBox("Virtual board")
-        fill_layout(QVBoxLayout(virtual_box), self.measure_button, self.virtual_label, self.virtual_table)
-        virtual_box.setMinimumWidth(340)
-        virtual_box.setMaximumWidth(420)
-        virtual_box.layout().addStretch(1)
-        layers = fill_layout(QVBoxLayout(), fill_layout(QHBoxLayout(), QLabel("Layers on"), (self.layers_combo, 1)),
-                       (self.layers_table, 1))
+        self.layers = LayersBox()
+        self.virtual_box = VirtualBox(self.measure_virtual)
 
         self.cards_widget = QWidget()
         self.cards_widget.setLayout(self.cards_row)
@@ -178,7 +149,7 @@ class EstimatesView(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         bottom = QWidget()
-        fill_layout(QHBoxLayout(bottom), (layers, 1), virtual_box).setContentsMargins(0, 0, 0, 0)
+        fill_layout(QHBoxLayout(bottom), (self.layers, 1), self.virtual_box).setContentsMargins(0, 0, 0, 0)
         self.split = split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(scroll)
         split.addWidget(bottom)
@@ -199,7 +170,7 @@ class EstimatesView(QWidget):
     def _enable(self) -> None:
         ready = self.project is not None and self.run_combo.count() > 0 and self.job is None
         self.estimate_button.setEnabled(ready)
-        self.measure_button.setEnabled(ready)
+        self.virtual_box.measure_button.setEnabled(ready)
         self.cancel_button.setEnabled(self.job is not None)
         self.run_combo.setEnabled(self.job is None)
 
@@ -313,8 +284,7 @@ class EstimatesView(QWidget):
     def measure_virtual(self) -> None:
         if self.job is None and (run := self._run()) is not None:
             self.virtual = None
-            self.virtual_table.setRowCount(0)
-            self.virtual_label.setText("measuring …")
+            self.virtual_box.clear(MEASURING)
             self._start(run, [(VIRTUAL_BOARD, True)])
 
     def _start(self, run: Any, items: list[tuple[str, bool]]) -> None:
@@ -354,7 +324,8 @@ class EstimatesView(QWidget):
 
     def _finished(self, board_id: str, virtual: bool, e: Estimate) -> None:
         if virtual:
-            self.show_virtual(e)
+            self.virtual = e
+            self.virtual_box.show_estimate(e)
         elif board_id in self.cards:
             self.cards[board_id].show_estimate(e)
             self.cards[board_id].show_battery(self.capacity.value(), self.rate.value())
@@ -365,7 +336,7 @@ class EstimatesView(QWidget):
     def _failed(self, board_id: str, virtual: bool, message: str) -> None:
         line = message.splitlines()[0] if message else "failed"
         if virtual:
-            self.virtual_label.setText(line)
+            self.virtual_box.label.setText(line)
         elif board_id in self.cards:
             self.cards[board_id].show_status(line, error=True)
         self.errors.append(line if line.startswith(board_id) else f"{board_id}: {line}")
@@ -375,8 +346,8 @@ class EstimatesView(QWidget):
         for card in self.cards.values():
             if card.estimate is None and card.status.text() in ("waiting", "estimating …"):
                 card.show_status("cancelled")
-        if self.virtual is None and self.virtual_label.text() == "measuring …":
-            self.virtual_label.setText("cancelled")
+        if self.virtual is None:
+            self.virtual_box.cancelled()
         self.queue, self.job = [], None
         self.status.setText("")
         self.say("Estimate cancelled.")
@@ -394,8 +365,7 @@ class EstimatesView(QWidget):
             card.deleteLater()
         self.cards = {}
         self.virtual = None
-        self.virtual_table.setRowCount(0)
-        self.virtual_label.setText("")
+        self.virtual_box.clear()
         self._list_layers()
 
     def _fit_cards(self) -> None:
@@ -413,34 +383,4 @@ class EstimatesView(QWidget):
             card.show_battery(self.capacity.value(), self.rate.value())
 
     def _list_layers(self) -> None:
-        keep = self.layers_combo.currentData()
-        self.layers_combo.blockSignals(True)
-        self.layers_combo.clear()
-        for board_id, e in self.estimates().items():
-            self.layers_combo.addItem(e.board["name"], board_id)
-        self.layers_combo.setCurrentIndex(max(0, self.layers_combo.findData(keep)))
-        self.layers_combo.blockSignals(False)
-        self.show_layers()
-
-    def show_layers(self) -> None:
-        e = self.estimates().get(self.layers_combo.currentData())
-        rows = e.layers if e is not None else []
-        self.layers_table.setRowCount(len(rows))
-        for r, row in enumerate(rows):
-            cells = (str(row.index), row.op, "×".join(map(str, row.output_shape)), f"{row.macs:,}",
-                     f"{row.weight_bytes:,}", f"{row.activation_bytes:,}", f"{row.cycles:,}", f"{row.ms:.4f}")
-            for c, text in enumerate(cells):
-                item = QTableWidgetItem(text)
-                if c not in (1, 2):
-                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                self.layers_table.setItem(r, c, item)
-
-    def show_virtual(self, e: Estimate) -> None:
-        self.virtual = e
-        self.virtual_label.setText(f"Counted under QEMU on the emulated {e.core}, beside the modelled counts:")
-        rows = [("network", e.instructions["network"], e.measured.get("network", 0)),
-                ("DSP", e.instructions["dsp"], e.measured.get("dsp", 0))]
-        self.virtual_table.setRowCount(len(rows))
-        for r, (name, modelled, counted) in enumerate(rows):
-            for c, text in enumerate((name, f"{modelled:,}", f"{counted:,}", difference(modelled, counted))):
-                self.virtual_table.setItem(r, c, QTableWidgetItem(text))
+        self.layers.list_boards(self.estimates())
