@@ -203,6 +203,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     call = parse_interpreter_args(argv[1:])
     if call is not None:
         return run_interpreter_call(call)
+    # here, not at the top: an interpreter call (a feature-pool worker, python -c) must not load the CLI
     from studio.cli import main as cli_main
 
     return cli_main(argv[1:])

@@ -22,8 +22,8 @@ from support.stand_in import host_firmware
 
 from studio.boards import get_board, load_boards
 from studio.deploy.export.context import ini_text, md_text
+from studio.deploy.export.impulse_files import project_window
 from studio.deploy.export.project import MARKER, ExportError, export_project
-from studio.deploy.export.targets import project_window
 from studio.deploy.pio import kit as pio_kit
 from studio.deploy.pio.config import validate_project
 from studio.deploy.pio.runner import PioBuildError, PioNotFound, find_pio, pio_run

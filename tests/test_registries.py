@@ -10,6 +10,8 @@ import pytest
 from conftest import ROOT
 
 from studio.cli import build_parser
+from studio.deploy.export.errors import ExportError
+from studio.deploy.export.targets import TARGETS, get_target
 from studio.dsp.registry import all_blocks
 from studio.learn.blocks import ANOMALY, CLASSIFIER
 from studio.params import Entry
@@ -43,3 +45,20 @@ def test_the_cli_offers_exactly_the_registered_blocks():
 def test_learning_blocks_are_entries_of_the_same_kind():
     for block in (CLASSIFIER, ANOMALY):
         assert isinstance(block, Entry) and block.defaults() == block.resolve({})
+
+
+@pytest.mark.parametrize("target", list(TARGETS.values()), ids=lambda t: t.name)
+def test_a_deploy_target_entry_has_every_piece(target):
+    assert isinstance(target, Entry) and target.title and target.summary
+    module = target.implementation()
+    assert callable(module.context) and callable(module.stage)
+    assert target.default_name("nano33ble").startswith("nano33ble")
+    assert target.default_name("x").endswith(".zip") == target.archive
+
+
+def test_the_cli_and_the_deploy_page_offer_exactly_the_registered_targets():
+    parser = build_parser()
+    deploy = next(a for a in parser._subparsers._group_actions[0].choices["deploy"]._actions if a.dest == "target")
+    assert list(deploy.choices) == list(TARGETS)
+    with pytest.raises(ExportError, match="unknown export target 'zip'"):
+        get_target("zip")

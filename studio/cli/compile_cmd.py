@@ -20,6 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_compile(args: argparse.Namespace) -> int:
+    # here, not at the top: --help and the other commands do not load this one's work
     from studio.compiler import CompileError, compile_model
 
     try:

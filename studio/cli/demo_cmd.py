@@ -18,6 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from studio.cli.common import CommandError, emit_json, status_printer, warn
+from studio.cli.gui_cmd import has_display
+from studio.errors import StudioError
+from studio.fsutil import atomic_write_text
+from studio.jobs import Progress
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -33,9 +37,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _run(params: Any, show: bool) -> Any:
+    # here, not at the top: --help and the other commands do not load this one's work
     from studio.demo import flow
-    from studio.errors import StudioError
-    from studio.jobs import Progress
 
     status = status_printer(show)
     start = time.monotonic()
@@ -60,12 +63,11 @@ def _run(params: Any, show: bool) -> Any:
 
 
 def _write_report(workdir: Path, report: Any) -> None:
-    from studio.fsutil import atomic_write_text
-
     atomic_write_text(Path(workdir) / "report.json", json.dumps(report.to_dict(), indent=2) + "\n")
 
 
 def headless(workdir: Path | None, as_json: bool) -> int:
+    # here, not at the top: --help and the other commands do not load this one's work
     from studio.demo import flow, report
 
     if workdir is None:
@@ -82,13 +84,12 @@ def headless(workdir: Path | None, as_json: bool) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from studio.cli.gui_cmd import has_display
-
     if args.headless:
         return headless(args.workdir, args.json)
     if not has_display():
         warn("no display to open the window on: running the headless demo instead")
         return headless(args.workdir, args.json)
+    # here, not at the top: --help and the other commands do not load this one's work
     from studio.demo import flow
 
     workdir = (args.workdir or flow.default_workdir()).expanduser().absolute()

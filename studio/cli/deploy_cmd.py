@@ -9,6 +9,7 @@ from pathlib import Path
 
 from studio.cli.common import CommandError, emit_json, open_project, warn
 from studio.deploy.export.targets import TARGETS
+from studio.errors import StudioError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -31,12 +32,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_deploy(args: argparse.Namespace) -> int:
+    # here, not at the top: --help and the other commands do not load this one's work
     from studio.deploy.export.project import export_project
     from studio.deploy.pio import default_core_dir
     from studio.deploy.pio.build import build_project
     from studio.deploy.pio.runner import PioError
     from studio.deploy.running import flash
-    from studio.errors import StudioError
     from studio.learn import runs
 
     if args.upload and not args.port:

@@ -9,11 +9,12 @@ import threading
 from pathlib import Path
 
 from studio.cli.common import CommandError, emit_json, run_job, warn
+from studio.devices.gestures import GESTURES
+from studio.devices.sources import DeviceError
+from studio.project import ProjectError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from studio.devices.gestures import GESTURES
-
     p = sub.add_parser("devices", help="list serial ports, virtual boards and audio inputs")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_devices)
@@ -46,6 +47,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_devices(args: argparse.Namespace) -> int:
+    # here, not at the top: --help and the other commands do not load this one's work
     from studio.devices.listing import list_devices
 
     devices, notes = list_devices()
@@ -61,6 +63,7 @@ def cmd_devices(args: argparse.Namespace) -> int:
 
 
 def cmd_virtual_board(args: argparse.Namespace) -> int:
+    # here, not at the top: --help and the other commands do not load this one's work
     from studio.devices.virtual_board import VirtualBoard
 
     if not args.rate > 0:
@@ -81,9 +84,8 @@ def cmd_virtual_board(args: argparse.Namespace) -> int:
 
 
 def cmd_capture(args: argparse.Namespace) -> int:
+    # here, not at the top: --help and the other commands do not load this one's work
     from studio.devices import capture
-    from studio.devices.sources import DeviceError
-    from studio.project import ProjectError
 
     spec = capture.DeviceSpec(args.device, args.baud, args.frequency,
                               [a.strip() for a in args.axes.split(",")] if args.axes else None,

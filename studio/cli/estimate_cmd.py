@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from studio.boards import BoardError, get_board
 from studio.cli.common import CommandError, emit_json, open_project, run_job, warn
 
 
@@ -23,6 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _params(args: argparse.Namespace, board):
+    # here, not at the top: --help and the other commands do not load this one's work
     from studio.estimate.estimate import EstimateParams
 
     if args.model is not None:
@@ -39,7 +41,7 @@ def _params(args: argparse.Namespace, board):
 
 
 def cmd_estimate(args: argparse.Namespace) -> int:
-    from studio.boards import BoardError, get_board
+    # here, not at the top: --help and the other commands do not load this one's work
     from studio.estimate import estimate
 
     if (args.dir is None) == (args.model is None):

@@ -25,6 +25,7 @@ def has_display() -> bool:
 def cmd_gui(args: argparse.Namespace) -> int:
     if not has_display():
         raise CommandError("no display to open the window on (set DISPLAY, or run under xvfb-run)")
+    # here, not at the top: Qt loads only when the window opens
     from studio.ui.app import run
 
     return run(Path(args.dir) if getattr(args, "dir", None) else None)

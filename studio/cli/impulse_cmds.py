@@ -6,7 +6,9 @@ import argparse
 from pathlib import Path
 
 from studio.cli.common import CommandError, emit_json, name_values, open_project, run_job, warn
+from studio.dsp.params import DspError
 from studio.dsp.registry import all_blocks  # the registry: light (numpy, scipy), so --help can list the blocks
+from studio.project import ProjectError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -28,8 +30,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_impulse(args: argparse.Namespace) -> int:
+    # here, not at the top: --help and the other commands do not load this one's work
     from studio.dsp import features
-    from studio.dsp.params import DspError
     from studio.dsp.windowing import ImpulseConfig
 
     cfg = ImpulseConfig(args.window_ms, args.stride_ms, args.dsp, name_values(args.param), args.frequency,
@@ -56,9 +58,8 @@ def cmd_impulse(args: argparse.Namespace) -> int:
 
 
 def cmd_features(args: argparse.Namespace) -> int:
+    # here, not at the top: --help and the other commands do not load this one's work
     from studio.dsp import features
-    from studio.dsp.params import DspError
-    from studio.project import ProjectError
 
     result = run_job(features.run, features.FeatureParams(Path(args.dir)), not args.json, (DspError, ProjectError))
     summary = result.summary()

@@ -69,6 +69,7 @@ def _layers(path: Path | None) -> list[dict[str, Any]] | None:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    # here, not at the top: --help and the other commands do not load this one's work
     from studio.learn import train
 
     overrides: dict[str, Any] = name_values(args.param)
@@ -105,6 +106,7 @@ def _matrix(labels: list[str], confusion: list[list[int]]) -> list[str]:
 
 
 def cmd_test(args: argparse.Namespace) -> int:
+    # here, not at the top: --help and the other commands do not load this one's work
     from studio.learn import classify
 
     report = run_job(classify.run, classify.TestParams(Path(args.dir), args.run), not args.json)
@@ -128,6 +130,7 @@ def cmd_test(args: argparse.Namespace) -> int:
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
+    # here, not at the top: --help and the other commands do not load this one's work
     from studio.learn import runs
 
     with open_project(args.dir) as project:
@@ -157,6 +160,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 
 def cmd_classify(args: argparse.Namespace) -> int:
+    # here, not at the top: --help and the other commands do not load this one's work
     from studio.devices.capture import DeviceSpec
     from studio.learn import live
 

@@ -7,6 +7,8 @@ import json
 import sys
 
 from studio.cli.common import CommandError, emit_json, warn
+from studio.devices.sources import DeviceError
+from studio.jobs import Progress, ProgressEvent
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -20,6 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _show(event: object, as_json: bool) -> None:
+    # here, not at the top: --help and the other commands do not load this one's work
     from studio.deploy.running.result_line import ErrorLine, ImpulseLine, ResultLine
 
     if isinstance(event, ResultLine):
@@ -39,9 +42,8 @@ def _show(event: object, as_json: bool) -> None:
 
 
 def cmd_monitor(args: argparse.Namespace) -> int:
+    # here, not at the top: --help and the other commands do not load this one's work
     from studio.deploy.running import monitor
-    from studio.devices.sources import DeviceError
-    from studio.jobs import Progress, ProgressEvent
 
     def listener(event: ProgressEvent) -> None:
         if event.partial is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from studio.cli.common import CommandError, emit_json, ids_arg, open_project
+from studio.cli.common import CommandError, emit_json, ids_arg, open_project, run_job
 from studio.project import Project, ProjectError
 from studio.project.store import CATEGORIES, TEST_SHARE
 from studio.text import oneline
@@ -219,7 +219,7 @@ def cmd_split_sample(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from studio.cli.common import run_job
+    # here, not at the top: --help and the other commands do not load this one's work
     from studio.project import repair
 
     report = run_job(repair.run, repair.CheckParams(Path(args.dir), args.repair), not args.json)

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from studio.code_templates import code_environment
+from studio.cortexm import build_elf, build_host, run
 
 INPUTS, OUTPUTS = "inputs.bin", "outputs.bin"
 
@@ -70,7 +71,6 @@ def run_host(work: Path, models: list[Compiled], inputs: list[np.ndarray], defin
     """Outputs of the compiled models built with the host gcc, one array per model."""
     import subprocess
 
-    from studio.cortexm import build_host
 
     work.mkdir(parents=True, exist_ok=True)
     runs = write_inputs(work, models, inputs)
@@ -99,8 +99,6 @@ def run_board(work: Path, models: list[Compiled], inputs: list[np.ndarray], core
               op_counts: list[int] | None = None) -> BoardRun:
     """Outputs (and instructions per inference when ``count``) on an emulated Cortex-M board.
     ``op_counts`` (the kernel calls of each model) also counts every call on its own."""
-    from studio.cortexm import build_elf, run
-
     work.mkdir(parents=True, exist_ok=True)
     runs = write_inputs(work, models, inputs)
     harness = write_harness(work, models, runs, baremetal=True)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import subprocess
 
 import numpy as np
-from scipy import signal
 
 from studio.devices.gestures import GestureSynth
 from studio.formats.edge_impulse import fits_float32
@@ -61,6 +60,9 @@ def background(seed: int, rate_hz: int = 16000) -> np.ndarray:
     """One second of room-like background: coloured noise, mains hum and a slow swell, int16."""
     rng = np.random.default_rng(seed)
     alpha = rng.uniform(0.0, 0.97)  # from white to strongly low-passed (brown-ish) noise
+    # scipy.signal takes over a second to import: --help and the first window must not wait
+    from scipy import signal
+
     coloured = signal.lfilter([1.0], [1.0, -alpha], rng.standard_normal(rate_hz))
     coloured /= np.abs(coloured).max() + 1e-9
     t = np.arange(rate_hz) / rate_hz

@@ -19,10 +19,24 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import platformdirs
 
+from studio.boards import get_board
+from studio.deploy.export.project import export_project
+from studio.deploy.pio import default_core_dir
+from studio.deploy.pio.build import build_project
+from studio.deploy.running import agreement, emulated
+from studio.deploy.running.result_line import ResultLine, parse_line
+from studio.devices import capture
+from studio.devices.listing import IN_PROCESS_VIRTUAL
+from studio.dsp import features
+from studio.dsp.windowing import ImpulseConfig
 from studio.errors import StudioError
+from studio.estimate import estimate
 from studio.jobs import ProgressLike
+from studio.learn import classify, train
 from studio.learn.runs import Run
+from studio.project import Project
 
 GESTURES = ("idle", "wave", "circle", "shake")
 BOARD = "nano33ble"  # the board the estimate and the firmware are for
@@ -106,8 +120,6 @@ def prepare_workdir(workdir: Path) -> Path:
 
 def default_workdir() -> Path:
     """Where the window keeps its demo project (reused): the user's data folder."""
-    import platformdirs
-
     return Path(platformdirs.user_data_dir("tinyml-studio")) / "demo"
 
 
@@ -168,8 +180,6 @@ _SPANS = {"project": (0.0, 0.01), "capture": (0.01, 0.25), "impulse": (0.25, 0.3
 
 
 def _create(path: Path) -> str:
-    from studio.project import Project
-
     with Project.create(path, "Gestures (demo)"):
         pass
     return f"created {path}"
@@ -215,9 +225,6 @@ class _Member:
 
 
 def _capture(params: DemoParams, project_dir: Path, report: DemoReport, progress: ProgressLike) -> str:
-    from studio.devices import capture
-    from studio.devices.listing import IN_PROCESS_VIRTUAL
-
     people = [(p, "training") for p in range(params.training_people)]
     people += [(params.training_people + p, "testing") for p in range(params.testing_people)]
     plan = [(g, category, person, i) for person, category in people for i, g in enumerate(GESTURES)]
@@ -245,10 +252,6 @@ def _capture(params: DemoParams, project_dir: Path, report: DemoReport, progress
 
 
 def _impulse(project_dir: Path, report: DemoReport, progress: ProgressLike) -> str:
-    from studio.dsp import features
-    from studio.dsp.windowing import ImpulseConfig
-    from studio.project import Project
-
     config = ImpulseConfig(2000, 200, "spectral")
     with Project.open(project_dir) as project:
         features.save_config(project, config)
@@ -260,8 +263,6 @@ def _impulse(project_dir: Path, report: DemoReport, progress: ProgressLike) -> s
 
 
 def _train(params: DemoParams, project_dir: Path, report: DemoReport, context: dict, progress: ProgressLike) -> str:
-    from studio.learn import train
-
     result = train.run(train.TrainParams(project_dir, {"epochs": params.epochs}), progress)
     m = result.metrics
     context["run"] = result.run
@@ -274,8 +275,6 @@ def _train(params: DemoParams, project_dir: Path, report: DemoReport, context: d
 
 
 def _test(project_dir: Path, run: Run, report: DemoReport, progress: ProgressLike) -> str:
-    from studio.learn import classify
-
     tested = classify.run(classify.TestParams(project_dir, run.number), progress)
     report.test = {"samples": len(tested.samples), "sample_accuracy": tested.sample_accuracy,
                    "float_accuracy": tested.float.get("accuracy"), "int8_accuracy": tested.int8.get("accuracy")}
@@ -284,9 +283,6 @@ def _test(project_dir: Path, run: Run, report: DemoReport, progress: ProgressLik
 
 
 def _estimate(run: Run, report: DemoReport, progress: ProgressLike) -> str:
-    from studio.boards import get_board
-    from studio.estimate import estimate
-
     e = estimate.run(estimate.EstimateParams(get_board(BOARD), run=run, source=f"demo run {run.number}"), progress)
     report.estimate = {"board": BOARD, "name": e.board["name"], "core": e.core, "flash_bytes": e.flash["total"],
                        "ram_bytes": e.ram["total"], "latency_ms": e.latency, "energy_uj": e.energy_uj,
@@ -300,8 +296,6 @@ def _estimate(run: Run, report: DemoReport, progress: ProgressLike) -> str:
 
 
 def _export(run: Run, workdir: Path, report: DemoReport, context: dict) -> str:
-    from studio.deploy.export.project import export_project
-
     for board in (BOARD, EMULATED):
         result = export_project(run, board, workdir / f"firmware-{board}", project_name="Gestures (demo)")
         context[board] = result
@@ -310,9 +304,6 @@ def _export(run: Run, workdir: Path, report: DemoReport, context: dict) -> str:
 
 
 def _build(params: DemoParams, report: DemoReport, context: dict, progress: ProgressLike) -> str:
-    from studio.deploy.pio import default_core_dir
-    from studio.deploy.pio.build import build_project
-
     core = Path(params.core_dir) if params.core_dir else default_core_dir()
     out = []
     for i, (board, env) in enumerate(((BOARD, "native"), (EMULATED, EMULATED))):
@@ -331,9 +322,6 @@ def testing_windows(run: Run) -> np.ndarray:
 
 
 def _native(run: Run, workdir: Path, report: DemoReport, context: dict, progress: ProgressLike) -> str:
-    from studio.deploy.running import agreement
-    from studio.deploy.running.result_line import ResultLine, parse_line
-
     program = context[BOARD].path / ".pio" / "build" / "native" / "program"
     windows = testing_windows(run)
     path = workdir / "testing-windows.f32"
@@ -357,8 +345,6 @@ def _native(run: Run, workdir: Path, report: DemoReport, context: dict, progress
 
 
 def _emulated(params: DemoParams, run: Run, report: DemoReport, context: dict, progress: ProgressLike) -> str:
-    from studio.deploy.running import agreement, emulated
-
     elf = context[EMULATED].path / ".pio" / "build" / EMULATED / "firmware.elf"
     seed = params.seed * 1000 + 10 * (params.training_people + params.testing_people)
     parts = [emulated.gesture_frames(g, params.live_seconds, FREQUENCY_HZ, seed=seed + i) for i, g in

@@ -7,6 +7,7 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from studio.devices.microphone import input_devices
 from studio.devices.sources import DeviceError
 from studio.devices.virtual_board import registry_dir
 
@@ -65,8 +66,6 @@ def virtual_boards() -> list[DeviceEntry]:
 
 
 def audio_inputs() -> list[DeviceEntry]:
-    from studio.devices.microphone import input_devices
-
     return [DeviceEntry(f"mic:{d['index']}", "audio", d["name"], f"{int(d['default_samplerate'])} Hz default")
             for d in input_devices()]
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy import signal
 
 from studio.dsp import spectra
 from studio.dsp.c_tables import band_bins, fft_tables, power_scale
@@ -19,6 +18,9 @@ def sos(p: dict[str, Any], fs: float):
     """The Butterworth filter as second-order sections, or None."""
     if p["filter_type"] == "none":
         return None
+    # scipy.signal takes over a second to import: --help and the first window must not wait
+    from scipy import signal
+
     return signal.butter(p["filter_order"], p["filter_cutoff"], btype=p["filter_type"] + "pass", fs=fs,
                          output="sos")
 
@@ -34,6 +36,13 @@ def _check(p, fs, frames, axes, given, notes) -> None:
             raise DspError(f"band edge {edges[-1]:g} Hz is above half the rate ({fs / 2:g} Hz)")
 
 
+def sosfilt(sos_sections: np.ndarray, x: np.ndarray) -> np.ndarray:
+    # scipy.signal takes over a second to import: --help and the first window must not wait
+    from scipy import signal
+
+    return signal.sosfilt(sos_sections, x)
+
+
 def _spectral(window: np.ndarray, fs: float, p: dict[str, Any]) -> np.ndarray:
     nfft = p["fft_length"]
     filt = sos(p, fs)
@@ -42,7 +51,7 @@ def _spectral(window: np.ndarray, fs: float, p: dict[str, Any]) -> np.ndarray:
         x = window[:, a].astype(np.float64) * p["scale"]
         x = x - x.mean()
         if filt is not None:
-            x = signal.sosfilt(filt, x)
+            x = sosfilt(filt, x)
         rms = np.sqrt(np.mean(x ** 2))
         hop = nfft // 2 if p["overlap"] else nfft
         frame = min(nfft, len(x))

@@ -13,7 +13,6 @@ from fractions import Fraction
 from typing import Any
 
 import numpy as np
-from scipy import signal
 
 from studio.dsp.params import DspError
 from studio.project import Sample
@@ -127,6 +126,9 @@ def resample(values: np.ndarray, source_hz: float, target_hz: float) -> np.ndarr
     if abs(source_hz - target_hz) <= 1e-6 * target_hz:
         return values
     ratio = Fraction(target_hz / source_hz).limit_denominator(1000)
+    # scipy.signal takes over a second to import: --help and the first window must not wait
+    from scipy import signal
+
     return signal.resample_poly(values, ratio.numerator, ratio.denominator, axis=0)
 
 

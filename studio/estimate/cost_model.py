@@ -13,6 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from studio.compiler.lower import Step
+from studio.cortexm import get_core
 from studio.errors import StudioError
 from studio.estimate.features import counts, variant
 from studio.paths import resources_dir
@@ -89,8 +90,6 @@ def _load(path: Path) -> dict:
 
 def costs_for(board_core: str) -> CoreCosts:
     """The latency model for a board's core (``cortex-m4f``, ``xtensa-lx7``, ...)."""
-    from studio.cortexm import get_core
-
     if board_core not in CORE_BASIS:
         raise CostModelError(f"no latency model for core {board_core!r}")
     core, modelled, cpi_override = CORE_BASIS[board_core]

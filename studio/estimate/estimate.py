@@ -15,8 +15,13 @@ from typing import Any
 from studio.boards import Board, BoardError, load_boards
 from studio.boards.drivers import SERIAL, RateError, pick_driver, sensor_rate
 from studio.boards.serial_link import serial_link
+from studio.compiler import CompileError, compile_model
+from studio.compiler.tflm_arena import minimum_arena
+from studio.cortexm import CortexMError
 from studio.errors import StudioError
 from studio.estimate.cost_model import CORE_BASIS, CostModelError, costs_for
+from studio.estimate.image import probe
+from studio.impulse_c import ImpulseCError, render_for_run
 from studio.jobs import ProgressLike
 from studio.learn.runs import Run
 
@@ -148,10 +153,6 @@ def run(params: EstimateParams, progress: ProgressLike) -> Estimate:
 
 
 def _estimate(params: EstimateParams, work: Path, progress: ProgressLike) -> Estimate:
-    from studio.compiler import CompileError, compile_model
-    from studio.cortexm import CortexMError
-    from studio.estimate.image import probe
-
     board = params.board
     if not can_estimate(board):
         raise EstimateError(not_estimable(board))
@@ -175,8 +176,6 @@ def _estimate(params: EstimateParams, work: Path, progress: ProgressLike) -> Est
         raise EstimateError(str(e)) from None
     impulse = params.run is not None
     if impulse:
-        from studio.impulse_c import ImpulseCError, render_for_run
-
         try:
             render_for_run(params.run, src, model_prefix="model")
         except ImpulseCError as e:
@@ -246,8 +245,6 @@ def _estimate(params: EstimateParams, work: Path, progress: ProgressLike) -> Est
     if not clock_hz:
         estimate.notes.append(f"{board.id} has no clock frequency: no times")
     if params.tflm:
-        from studio.compiler.tflm_arena import minimum_arena
-
         progress.update(0.75, "measuring TFLM's minimum arena")
         try:
             estimate.tflm_arena = minimum_arena(model)

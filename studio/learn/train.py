@@ -86,6 +86,7 @@ def run(params: TrainParams, progress: ProgressLike) -> TrainResult:
     if not len(split.x_train):
         raise ParamError("no training windows left after the validation hold-out")
 
+    # here, not at the top: these import TensorFlow, which only training may load
     from studio.learn import convert, fit, keras_model
     from studio.learn.tf_env import seed_everything, tensorflow
 

@@ -10,8 +10,10 @@ import platform
 import time
 from pathlib import Path
 
+import numpy
+import pyqtgraph
 from PySide6 import __version__ as pyside_version
-from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtCore import QSettings, Qt, QTimer, qVersion
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -29,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from studio import __version__
 from studio.dataset import importer
+from studio.demo import flow
 from studio.project import NeedsRepair, Project, ProjectError
 from studio.ui import keyboard, theme
 from studio.ui.icons import app_icon
@@ -246,8 +249,6 @@ class MainWindow(QMainWindow):
         return self.open_project(folder)
 
     def _open_default_demo(self) -> None:
-        from studio.demo import flow
-
         if self.job is not None and not self.job.done:
             self.error("wait for the running job to finish (or cancel it) before opening the demo project")
             return
@@ -260,8 +261,6 @@ class MainWindow(QMainWindow):
         """Open the demo project in ``workdir``; when it is not there yet, prepare it first as a job (recordings
         from virtual boards, the impulse, a trained model) with the progress bar, and open it when done. Raises
         ``DemoError`` for a folder the demo may not clear."""
-        from studio.demo import flow
-
         if flow.is_trained_demo(workdir):
             self.open_project(str(Path(workdir) / flow.PROJECT))
             return None
@@ -378,10 +377,6 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(message, 10000)
 
     def about_text(self) -> str:
-        import numpy
-        import pyqtgraph
-        from PySide6.QtCore import qVersion
-
         return (f"<h3>TinyML Studio {__version__}</h3><p>Machine learning on microcontrollers, offline.</p>"
                 f"<p>Python {platform.python_version()}, Qt {qVersion()}, PySide6 {pyside_version}, "
                 f"pyqtgraph {pyqtgraph.__version__}, NumPy {numpy.__version__}</p>")

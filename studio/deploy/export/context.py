@@ -23,6 +23,7 @@ from studio.boards.drivers import (
 from studio.boards.registry import Board
 from studio.boards.serial_link import serial_link
 from studio.c_literals import c_comment
+from studio.deploy.export.errors import ExportError
 from studio.deploy.pio.kit import CORE_BOARDS, board_for_core
 from studio.deploy.running import result_line
 from studio.errors import StudioError
@@ -35,10 +36,6 @@ FRAME_SAMPLES = 256  # int16 samples per framed-binary frame of the capture firm
 BOARD_FILTER = "+<*> -<native/> -<generic/> -<virtual/>"
 _INI_UNSAFE = set(";#$%{}\\\"'")
 _MD_SPECIAL = set("\\`*_{}[]()#+-.!|<>~&")
-
-
-class ExportError(StudioError):
-    """An export failed; ``str()`` is one line naming the path (or board, or run) and the reason."""
 
 
 @dataclass

@@ -12,7 +12,7 @@ import shutil
 import zipfile
 from pathlib import Path
 
-from studio.deploy.export.context import ExportError
+from studio.deploy.export.errors import ExportError
 
 MARKER = ".tinyml-studio-export.json"
 

@@ -19,7 +19,8 @@ import numpy as np
 
 from studio import __version__
 from studio.boards.registry import Board, BoardError, get_board
-from studio.deploy.export.context import ExportError, slug
+from studio.deploy.export.context import slug
+from studio.deploy.export.errors import ExportError
 from studio.deploy.export.place import MARKER, check_destination, install, write_zip
 from studio.deploy.export.targets import TARGETS, DeployTarget, get_target
 from studio.deploy.export.writer import Writer

@@ -10,7 +10,8 @@ from typing import Any
 import jinja2
 
 from studio.code_templates import code_environment
-from studio.deploy.export.context import ExportError, ini_text, md_text
+from studio.deploy.export.context import ini_text, md_text
+from studio.deploy.export.errors import ExportError
 
 
 def _environment() -> jinja2.Environment:

@@ -14,7 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from studio.deploy.pio.runner import QUICK_TIMEOUT, PioError, failure_line, run_pio
+from studio.cortexm.toolchain import install_hint
+from studio.deploy.pio import kit as pio_kit
+from studio.deploy.pio.runner import QUICK_TIMEOUT, PioError, failure_line, registry_reachable, run_pio
 
 
 class PioConfigError(PioError):
@@ -122,13 +124,9 @@ def _offline_envs(project_dir: str | Path, installed: set[str], but: str) -> str
 
 def _own_platform_problem(env: str, name: str, core_dir: str | Path, others: str) -> str | None:
     """Why one of the app's own platforms (not in any registry) is missing from the core, or None for another one."""
-    from studio.deploy.pio import kit as pio_kit
-
     if name not in pio_kit.PLATFORM_FOLDERS:
         return None
     if name == pio_kit.CORTEXM_PLATFORM and shutil.which(pio_kit.ARM_GCC) is None:
-        from studio.cortexm.toolchain import install_hint
-
         gcc = pio_kit.ARM_GCC
         return f"[env:{env}] cannot be built: {gcc} is not installed ({install_hint(gcc)}){others}"
     return (f"[env:{env}] cannot be built: the app's offline platform {name} is not installed in {core_dir} (it comes "
@@ -139,8 +137,6 @@ def check_buildable(project_dir: str | Path, env: str, core_dir: str | Path) -> 
     """Before ``pio run``: an environment whose platform is not in the core. The app's own platforms are in no
     registry: say what is missing (the GNU Arm compiler, or the offline kit). Another platform would be fetched
     from the registry; when that is unreachable, say so at once instead of after pio's 60 s of retries."""
-    from studio.deploy.pio.runner import registry_reachable
-
     spec = env_platform(project_dir, env)
     installed = installed_platforms(core_dir)
     if not spec or _platform_warning(env, spec, installed) is None:

@@ -23,6 +23,8 @@ from studio.deploy.running.flash import FlashError, flash_emulated
 from studio.deploy.running.monitor import LineSplitter, MonitorReport, handle
 from studio.deploy.running.result_line import ErrorLine, ImpulseLine, ResultLine
 from studio.devices.forwarder import format_line
+from studio.devices.gestures import GestureSynth
+from studio.devices.serial_source import open_port, read_chunk
 from studio.devices.sources import DeviceError
 from studio.jobs import ProgressLike
 
@@ -87,8 +89,6 @@ def stream_windows(sent: np.ndarray, window: int, stride: int) -> np.ndarray:
 
 def gesture_frames(gesture: str, seconds: float, frequency_hz: float, axes: int = 3, seed: int = 0) -> np.ndarray:
     """``seconds`` of the app's virtual sensor making ``gesture`` (accelerometer, plus gyroscope for 6 axes)."""
-    from studio.devices.gestures import GestureSynth
-
     if axes not in (3, 6):
         raise FlashError(f"the virtual sensor gives 3 or 6 axes, the impulse reads {axes}")
     try:
@@ -158,8 +158,6 @@ def _stopped(board: Any, fallback: str) -> FlashError:
 
 def run(params: EmulatedParams, progress: ProgressLike) -> EmulatedReport:
     """Flash, stream, collect; see the module's docstring."""
-    from studio.devices.serial_source import open_port, read_chunk
-
     frames = _check(params)
     lines, sent = encode(frames, params.decimals)
     header = [("# " + ",".join(params.axis_names) + "\r\n").encode("ascii", "replace")] if params.axis_names else []

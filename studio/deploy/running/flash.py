@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from studio.cortexm import SerialBoard
 from studio.deploy.pio.config import env_platform
 from studio.deploy.pio.runner import LineCallback, PioBuildError, PioError, PioResult, failure_line, run_pio
 from studio.jobs import ProgressLike
@@ -96,8 +97,6 @@ def bootloader_hint(project_dir: str | Path, env: str) -> str:
 def flash_emulated(elf: str | Path, core: str = "cortex-m4", link: str | Path | None = None):
     """Start ``elf`` on the emulated board; returns the running ``SerialBoard`` (its ``port`` is the path
     to open). Stop it with ``board.stop()``."""
-    from studio.cortexm import SerialBoard
-
     if not Path(elf).is_file():
         raise FlashError(f"{elf}: no firmware there (build it first)")
     board = SerialBoard(elf, core, link=link)
