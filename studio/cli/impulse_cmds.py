@@ -7,7 +7,7 @@ from pathlib import Path
 
 from studio.cli.common import CommandError, emit_json, name_values, open_project, run_job, warn
 from studio.dsp.params import DspError
-from studio.dsp.registry import all_blocks  # the registry: light (numpy, scipy), so --help can list the blocks
+from studio.dsp.registry import all_blocks  # light (numpy; scipy.signal loads when a block computes): --help lists them
 from studio.project import ProjectError
 
 

@@ -24,7 +24,7 @@ import platformdirs
 from studio.boards import get_board
 from studio.deploy.export.project import export_project
 from studio.deploy.pio import default_core_dir
-from studio.deploy.pio.build import build_project
+from studio.deploy.pio.build import build_project, firmware_elf, native_program
 from studio.deploy.running import agreement, emulated
 from studio.deploy.running.result_line import ResultLine, parse_line
 from studio.devices import capture
@@ -322,7 +322,7 @@ def testing_windows(run: Run) -> np.ndarray:
 
 
 def _native(run: Run, workdir: Path, report: DemoReport, context: dict, progress: ProgressLike) -> str:
-    program = context[BOARD].path / ".pio" / "build" / "native" / "program"
+    program = native_program(context[BOARD].path)
     windows = testing_windows(run)
     path = workdir / "testing-windows.f32"
     windows.tofile(path)
@@ -345,7 +345,7 @@ def _native(run: Run, workdir: Path, report: DemoReport, context: dict, progress
 
 
 def _emulated(params: DemoParams, run: Run, report: DemoReport, context: dict, progress: ProgressLike) -> str:
-    elf = context[EMULATED].path / ".pio" / "build" / EMULATED / "firmware.elf"
+    elf = firmware_elf(context[EMULATED].path, EMULATED)
     seed = params.seed * 1000 + 10 * (params.training_people + params.testing_people)
     parts = [emulated.gesture_frames(g, params.live_seconds, FREQUENCY_HZ, seed=seed + i) for i, g in
              enumerate(GESTURES)]

@@ -13,6 +13,8 @@ from studio.deploy.export.impulse_files import write_ini
 from studio.deploy.export.writer import Writer
 from studio.learn.runs import Run
 
+__all__ = ["context", "stage"]  # a deploy target's module (targets.py)
+
 
 def context(run: Run | None, board: Board, name: str, _test_window: np.ndarray | None) -> dict[str, Any]:
     return capture_context(run, board, name)

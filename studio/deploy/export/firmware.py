@@ -3,30 +3,25 @@ lines, with a native build for the host and a generic Cortex-M build for QEMU be
 
 from __future__ import annotations
 
-from typing import Any
-
-import numpy as np
-
 from studio.boards.registry import Board
 from studio.cortexm.cores import get_core
 from studio.cortexm.serial_board import uart_driver
 from studio.deploy.export.context import Env, firmware_envs
-from studio.deploy.export.errors import ExportError
-from studio.deploy.export.impulse_files import context_for, impulse_library, write_ini
+from studio.deploy.export.impulse_files import (
+    context,
+    impulse_library,
+    trained,
+    write_ini,
+)
 from studio.deploy.export.writer import Writer
 from studio.learn.runs import Run
 
-
-def context(run: Run | None, board: Board, name: str, test_window: np.ndarray | None) -> dict[str, Any]:
-    if run is None:
-        raise ExportError("the firmware export needs a trained run")
-    return context_for(run, board, name, test_window)
+__all__ = ["context", "stage"]  # a deploy target's module (targets.py); the context is the impulse's
 
 
 def stage(w: Writer, run: Run | None, board: Board) -> list[Env]:
     """``src/`` for the board, the native host and (for Cortex-M) the generic core; ``lib/impulse``."""
-    if run is None:
-        raise ExportError("the firmware export needs a trained run")
+    run = trained(run)
     ctx = w.context
     impulse_library(w, run, "lib/impulse")
     envs = firmware_envs(board, ctx["driver"], ctx["baud"])

@@ -32,8 +32,17 @@ def project_window(run: Run) -> tuple[np.ndarray, str] | None:
     return None
 
 
-def context_for(run: Run, board: Board, name: str, test_window: np.ndarray | None) -> dict[str, Any]:
-    """The impulse context; the test window is the project's first one unless given."""
+def trained(run: Run | None) -> Run:
+    """The run an impulse target renders (``export_project`` refuses these targets without one)."""
+    if run is None:
+        raise ExportError("this export needs a trained run")
+    return run
+
+
+def context(run: Run | None, board: Board, name: str, test_window: np.ndarray | None) -> dict[str, Any]:
+    """The impulse context of the firmware and library targets; the test window is the project's first one
+    unless given."""
+    run = trained(run)
     found = project_window(run) if test_window is None else (test_window, "")
     context = impulse_context(run, board, name, found[0] if found else None)
     context["test_window_comment"] = found[1] if found else "zeros: the project has no window"

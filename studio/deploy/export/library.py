@@ -3,27 +3,21 @@ example ``main.c``, zipped; for users with their own build."""
 
 from __future__ import annotations
 
-from typing import Any
-
-import numpy as np
-
 from studio.boards.registry import Board
 from studio.deploy.export.context import Env
-from studio.deploy.export.errors import ExportError
-from studio.deploy.export.impulse_files import context_for, impulse_library
+from studio.deploy.export.impulse_files import (
+    context,
+    impulse_library,
+    trained,
+)
 from studio.deploy.export.writer import Writer
 from studio.learn.runs import Run
 
-
-def context(run: Run | None, board: Board, name: str, test_window: np.ndarray | None) -> dict[str, Any]:
-    if run is None:
-        raise ExportError("the library export needs a trained run")
-    return context_for(run, board, name, test_window)
+__all__ = ["context", "stage"]  # a deploy target's module (targets.py); the context is the impulse's
 
 
 def stage(w: Writer, run: Run | None, _board: Board) -> list[Env]:
-    if run is None:
-        raise ExportError("the library export needs a trained run")
+    run = trained(run)
     top = w.context["slug"] + "-impulse"
     impulse_library(w, run, f"{top}/impulse")
     w.render("src/native_main.c.j2", f"{top}/example/main.c")

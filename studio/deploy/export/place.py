@@ -7,9 +7,11 @@ existing zip) only with ``overwrite``. The staging folder beside the destination
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from studio.deploy.export.errors import ExportError
@@ -20,6 +22,27 @@ MARKER = ".tinyml-studio-export.json"
 def is_export(path: Path) -> bool:
     """Whether ``path`` is a folder written by an earlier export."""
     return (path / MARKER).is_file()
+
+
+@dataclass(frozen=True)
+class EarlierExport:
+    """What the marker of an earlier export says: its target, board, environments and monitor baud."""
+
+    target: str
+    board: str
+    envs: list[str]
+    baud: int | None
+
+
+def earlier_export(folder: Path) -> EarlierExport | None:
+    """The marker of an earlier export in ``folder``; None when there is none or it cannot be read."""
+    try:
+        data = json.loads((folder / MARKER).read_text(encoding="utf-8"))
+        baud = data.get("baud")
+        return EarlierExport(str(data["target"]), str(data["board"]), [str(e) for e in data.get("envs") or []],
+                             baud if isinstance(baud, int) and not isinstance(baud, bool) else None)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
 
 
 def replaces(out: Path, library: bool) -> str | None:

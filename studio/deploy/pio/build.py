@@ -12,6 +12,21 @@ from studio.deploy.pio.runner import LineCallback, PioBuildError, PioResult, pio
 from studio.jobs import ProgressLike
 
 
+def build_folder(project: str | Path, env: str) -> Path:
+    """Where ``pio run -e ENV`` puts what it builds in ``project``."""
+    return Path(project) / ".pio" / "build" / env
+
+
+def native_program(project: str | Path) -> Path:
+    """The program the ``native`` environment builds (it runs on this computer)."""
+    return build_folder(project, "native") / "program"
+
+
+def firmware_elf(project: str | Path, env: str) -> Path:
+    """The firmware image a board's environment builds (what QEMU runs for the emulated board)."""
+    return build_folder(project, env) / "firmware.elf"
+
+
 def build_project(project: str | Path, env: str, core: str | Path, *, on_line: LineCallback | None = None,
                   progress: ProgressLike | None = None) -> PioResult:
     """``pio run -e ENV``; the kit's notes go to ``on_line`` first, and one of them explains a missing

@@ -6,7 +6,6 @@ cancel; every failure is one readable line, with the whole log kept."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -30,8 +29,8 @@ from PySide6.QtWidgets import (
 )
 
 from studio.boards import Board, BoardError, load_boards
-from studio.deploy.export.place import replaces
-from studio.deploy.export.project import MARKER, ExportParams, ExportResult, destination
+from studio.deploy.export.place import earlier_export, replaces
+from studio.deploy.export.project import ExportParams, ExportResult, destination
 from studio.deploy.export.project import run as export_job
 from studio.deploy.export.targets import TARGETS
 from studio.deploy.pio import default_core_dir
@@ -52,7 +51,7 @@ NO_EXPORT = "Export first: there is nothing to build in this folder yet."
 
 
 def replace_question(out: Path, what: str) -> str:
-    """What the user is asked before an export replaces ``out`` (``what`` from ``export_place.replaces``)."""
+    """What the user is asked before an export replaces ``out`` (``what`` from ``place.replaces``)."""
     return {"export": f"Replace the earlier export in {out}? Changes made to its files are lost, and it is built "
                       "again.",
             "zip": f"Replace {out}?",
@@ -246,13 +245,10 @@ class DeployView(QWidget):
     def _read_marker(self) -> None:
         """The environments of an earlier export of this board and target in the folder (else none)."""
         envs: list[str] = []
-        try:
-            data = json.loads((self.export_folder() / MARKER).read_text(encoding="utf-8"))
-            if data.get("board") == self.board() and data.get("target") == self.target():
-                envs = [str(e) for e in data.get("envs") or []]
-                self.panel.set_baud(data.get("baud"))
-        except (OSError, ValueError, AttributeError):
-            pass
+        earlier = earlier_export(self.export_folder())
+        if earlier is not None and earlier.board == self.board() and earlier.target == self.target():
+            envs = earlier.envs
+            self.panel.set_baud(earlier.baud)
         keep = self.env()
         self.env_combo.clear()
         self.env_combo.addItems(envs)

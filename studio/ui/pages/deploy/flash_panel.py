@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.deploy.pio import default_core_dir
+from studio.deploy.pio.build import firmware_elf, native_program
 from studio.deploy.running import emulated, flash, monitor
 from studio.devices.listing import serial_ports
 from studio.errors import StudioError
@@ -122,7 +123,7 @@ class FlashPanel(QWidget):
 
     def on_host(self) -> str:
         """How the program for this computer is run (it is not flashed)."""
-        return ON_HOST.format(program=self.host.export_folder() / ".pio" / "build" / "native" / "program")
+        return ON_HOST.format(program=native_program(self.host.export_folder()))
 
     def refresh_ports(self) -> None:
         keep = self.port()
@@ -180,7 +181,7 @@ class FlashPanel(QWidget):
         except StudioError as e:
             host.say(str(e), error=True)
             return
-        elf = host.export_folder() / ".pio" / "build" / host.board() / "firmware.elf"
+        elf = firmware_elf(host.export_folder(), host.board())
         params = emulated.EmulatedParams(elf, frames, self.stream.frequency_hz, self.stream.realtime.isChecked())
         self.live.clear(f"Streaming {what} to the emulated board …")
         host.start_job("Emulated board", emulated.run, params, self._emulated_done)
