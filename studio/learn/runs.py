@@ -9,6 +9,7 @@ project settings (``deploy_run``); without a choice, the newest run is used.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
@@ -27,6 +28,23 @@ from studio.project.safepath import inside, own_folder
 
 RUNS_DIR = "runs"
 FILES = ("config.json", "metrics.json", "curves.json", "model.keras", "float.tflite", "int8.tflite", "anomaly.json")
+
+
+def framing_record(framing: Framing, axes: int) -> dict[str, Any]:
+    return {"frequency_hz": framing.frequency_hz, "window_frames": framing.window_frames,
+            "stride_frames": framing.stride_frames, "kind": framing.kind, "axes": axes}
+
+
+def new_config(impulse: ImpulseConfig, block: Configured, framing: Framing, axes: int,
+               feature_shape: tuple[int, ...], classes: list[str], learning: dict[str, Any]) -> dict[str, Any]:
+    """``config.json`` of a new run: the impulse, its DSP block, framing, feature shape and classes in the form
+    :class:`Run` reads them, and what the learning block records (``learning``: parameters, layers, versions)."""
+    return {
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "impulse": impulse.to_dict(),
+        "dsp": {"block": block.block.name, "version": block.block.version, "params": block.params},
+        "framing": framing_record(framing, axes), "feature_shape": list(feature_shape), "classes": list(classes),
+        **learning,
+    }
 
 
 @dataclass
@@ -62,9 +80,7 @@ class Run:
     def framing_record(self) -> dict[str, Any]:
         """The framing as training stored it (frequency_hz, window_frames, stride_frames, kind, axes): the
         form generated code is rendered from."""
-        framing = self.framing
-        return {"frequency_hz": framing.frequency_hz, "window_frames": framing.window_frames,
-                "stride_frames": framing.stride_frames, "kind": framing.kind, "axes": self.axes}
+        return framing_record(self.framing, self.axes)
 
     @property
     def axes(self) -> int:

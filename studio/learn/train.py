@@ -10,7 +10,6 @@ leaves no run.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import time
 from dataclasses import dataclass, field
@@ -146,16 +145,11 @@ def run(params: TrainParams, progress: ProgressLike) -> TrainResult:
     }
     framing = fs.plan.framing
     with Project.open(params.project_dir) as project:
-        config = {
-            "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "impulse": impulse.to_dict(),
-            "dsp": {"block": block.block.name, "version": block.block.version, "params": block.params},
-            "framing": {"frequency_hz": framing.frequency_hz, "window_frames": framing.window_frames,
-                        "stride_frames": framing.stride_frames, "kind": framing.kind, "axes": fs.plan.axes},
-            "feature_shape": list(fs.shape), "classes": split.classes, "classifier": p,
-            "learn_block": {"name": blocks.CLASSIFIER.name, "version": blocks.CLASSIFIER.version},
+        config = runs.new_config(impulse, block, framing, fs.plan.axes, fs.shape, split.classes, {
+            "classifier": p, "learn_block": {"name": blocks.CLASSIFIER.name, "version": blocks.CLASSIFIER.version},
             "layers": arch.specs(), "template": template_name if layer_list is None else None,
             "anomaly": anomaly_params, "tensorflow": tf.__version__,
-        }
+        })
         curves = {ph.name: ph.curves for ph in phases}
         files = {"config.json": _json(config), "metrics.json": _json(metrics), "curves.json": _json(curves),
                  "model.keras": _keras_bytes(model), "float.tflite": float_model, "int8.tflite": int8_model}

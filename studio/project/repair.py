@@ -202,11 +202,10 @@ def repair(params: CheckParams, progress: ProgressLike) -> CheckReport:
     state.key_replaced = key_replaced
     project = Project(root, load_config(root / CONFIG_FILE)[0])
     try:
-        with project._exclusive():
-            salvaged: dict[str, dict[str, Any]] = {}
-            if state.index_damage:
-                salvaged = set_index_aside(root, state.index_damage, q, actions)
-            project._db = index.open_index(root / index.INDEX_FILE)
+        def set_aside() -> dict[str, dict[str, Any]]:
+            return set_index_aside(root, state.index_damage, q, actions) if state.index_damage else {}
+
+        with project.repairing(set_aside) as salvaged:
             drop_unusable(project, state, q, actions, bool(state.index_damage), salvaged)
             notes = recovery.recover(project, salvaged, "")
             actions += [n for n in notes if "not indexed" not in n and "check --repair" not in n]

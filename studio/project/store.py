@@ -221,6 +221,16 @@ class Project(Editing):
                     self._lock_fd = None
 
     @contextlib.contextmanager
+    def repairing(self, set_aside: Callable[[], dict[str, dict[str, Any]]]) -> Iterator[dict[str, dict[str, Any]]]:
+        """For ``check --repair``: the writer lock held, ``set_aside()`` run under it (it moves a damaged index
+        away and returns the rows it salvaged), then the index opened without the row checks of an ordinary
+        open (the repair mends what they would refuse). Yields the salvaged rows."""
+        with self._exclusive():
+            salvaged = set_aside()
+            self._db = index.open_index(self.path / index.INDEX_FILE)
+            yield salvaged
+
+    @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """One write transaction on the index (BEGIN IMMEDIATE ... COMMIT, rolled back on failure)."""
         with self._mutex:

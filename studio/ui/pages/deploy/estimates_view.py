@@ -6,7 +6,6 @@ every number comes from the job's Estimate."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QShowEvent
@@ -32,6 +31,7 @@ from studio.boards import Board, BoardError, get_board, load_boards
 from studio.estimate.estimate import Estimate, EstimateParams, can_estimate, not_estimable
 from studio.estimate.estimate import run as estimate_job
 from studio.learn import runs
+from studio.learn.runs import Run
 from studio.project import Project, ProjectError
 from studio.ui import theme
 from studio.ui.pages.deploy.estimate_cards import BoardCard, board_line, fill_layout
@@ -81,7 +81,7 @@ class EstimatesView(QWidget):
         self.cards: dict[str, BoardCard] = {}
         self.virtual: Estimate | None = None
         self.errors: list[str] = []
-        self._run_obj: Any = None
+        self._run_obj: Run | None = None
         try:
             catalogue = load_boards()
             problem = ""
@@ -255,7 +255,7 @@ class EstimatesView(QWidget):
 
     # ------------------------------------------------------------------ jobs
 
-    def _run(self) -> Any:
+    def _run(self) -> Run | None:
         if self.project is None:
             self.say(NO_PROJECT, error=True)
             return None
@@ -287,7 +287,7 @@ class EstimatesView(QWidget):
             self.virtual_box.clear(MEASURING)
             self._start(run, [(VIRTUAL_BOARD, True)])
 
-    def _start(self, run: Any, items: list[tuple[str, bool]]) -> None:
+    def _start(self, run: Run, items: list[tuple[str, bool]]) -> None:
         self.queue, self.total, self._run_obj, self.errors = list(items), len(items), run, []
         self.say("")
         self._next()
